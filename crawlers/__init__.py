@@ -1,0 +1,1 @@
+"""Fetch and read: the catalogue of sources, the declared spider, extraction and pipelines."""

@@ -1,0 +1,71 @@
+"""Segment an instrument's text into provisions: articles, sections, clauses or paragraphs.
+
+Headings recognised at the start of a line (after optional Markdown '#'):
+English `Article 38`, `ARTICLE 14.1:`, `Art. 14.11`, `Section 16`, `Sec. 3.`, `Clause 8`, `§ 202.201`;
+Chinese `第三十八条`; Spanish `Artículo 5`; French `Article 1er`; Portuguese `Artigo 5º`, `Art. 5.º`;
+German `Artikel 5`, `§ 5`. A line that only cites an article ("Article 45 of the GDPR…",
+"Article 46(2)") is not a heading. Text without headings is split into paragraphs ¶1, ¶2, …
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PREAMBLE = "Preamble"
+_NUMBER = r"(?:\d+[A-Za-z]?(?:\.\d+)*(?:\s?(?:º|°|\.º|er|bis|ter))?|[IVXLC]+)"
+_WESTERN = re.compile(
+    r"^(?:#{1,6}\s*)?(?P<word>ARTICLE|Article|ARTÍCULO|Artículo|Articulo|ARTIGO|Artigo|ARTIKEL|"
+    r"Artikel|Articolo|Art\.|SECTION|Section|Sec\.|CLAUSE|Clause|§)\s*(?P<number>" + _NUMBER + r")"
+    r"(?P<after>\.?(?:$|[\s:—–-]))",
+)
+_CHINESE = re.compile(r"^(?:#{1,6}\s*)?(?P<ref>第[一二三四五六七八九十百千零〇两\d]+条(?:之[一二三四五六七八九十]+)?)")
+_CITATION_FOLLOWS = re.compile(r"^\s*(of|to|and|or|in|de|del|da|do|des|du|der|des|y|et|e|und)\b", re.I)
+_WORD_FORMS = {"ARTICLE": "Article", "ARTÍCULO": "Artículo", "Articulo": "Artículo",
+               "ARTIGO": "Artigo", "ARTIKEL": "Artikel", "SECTION": "Section", "CLAUSE": "Clause"}
+
+
+@dataclass(frozen=True)
+class Provision:
+    ref: str   # "Article 38", "第三十八条", "Art. 14.11", "¶3"
+    text: str  # the provision's full text, heading line included
+
+
+def heading_ref(line: str) -> str | None:
+    """The provision reference a line opens with, or None if it is not a provision heading."""
+    if match := _CHINESE.match(line):
+        return match.group("ref")
+    match = _WESTERN.match(line)
+    if not match:
+        return None
+    rest = line[match.end():]
+    if _CITATION_FOLLOWS.match(rest):
+        return None
+    word = _WORD_FORMS.get(match.group("word"), match.group("word"))
+    number = re.sub(r"\s+", "", match.group("number"))
+    return f"§ {number}" if word == "§" else f"{word} {number}"
+
+
+def segment_provisions(text: str) -> list[Provision]:
+    """Split normalised text into provisions; references are unique within the result."""
+    chunks: list[tuple[str, list[str]]] = []
+    for line in text.split("\n"):
+        ref = heading_ref(line.strip())
+        if ref is not None:
+            chunks.append((ref, [line]))
+        elif chunks:
+            chunks[-1][1].append(line)
+        else:
+            chunks.append((PREAMBLE, [line]))
+    if len(chunks) <= 1 and (not chunks or chunks[0][0] == PREAMBLE):
+        return [Provision(f"¶{i}", para) for i, para in
+                enumerate((p for p in text.split("\n") if p.strip()), start=1)]
+    seen: dict[str, int] = {}
+    provisions = []
+    for ref, lines in chunks:
+        body = "\n".join(lines).strip()
+        if not body:
+            continue
+        seen[ref] = seen.get(ref, 0) + 1
+        provisions.append(Provision(ref if seen[ref] == 1 else f"{ref} ({seen[ref]})", body))
+    return provisions

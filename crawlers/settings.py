@@ -1,0 +1,49 @@
+"""Scrapy settings of the declared spider: polite, bounded, conditional.
+
+The CLI overrides a few of these from the configuration (user agent contact, timeouts, caps).
+"""
+
+BOT_NAME = "policywatch"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch/policywatch; policywatch@example.org)"
+ROBOTSTXT_OBEY = True
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # opens a localhost port that can run code in the crawl
+
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+CONCURRENT_ITEMS = 1  # items are handed to one writer thread; more only costs CPU
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.1
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 25 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429 and 503 go through RetryAfterMiddleware
+REDIRECT_MAX_TIMES = 5
+HTTPERROR_ALLOW_ALL = True  # the spider classifies every status itself
+DNS_TIMEOUT = 10
+
+# How long a Retry-After (429/503) may make us wait, and how many times we try again.
+POLICYWATCH_RETRY_AFTER_MAX = 120
+POLICYWATCH_RETRY_AFTER_TIMES = 2
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.DeclaredHostsMiddleware": 50,
+    "crawlers.middlewares.RetryAfterMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "crawlers.pipelines.RecordPipeline": 300,
+}
+
+LOG_LEVEL = "WARNING"
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+FEED_EXPORT_ENCODING = "utf-8"

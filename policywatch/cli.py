@@ -1,0 +1,389 @@
+"""The `policywatch` command line."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from crawlers.catalogue import Catalogue, load_catalogue
+from policywatch import __version__
+from policywatch.config import Config, ConfigError, load_config
+from policywatch.output import format_option, render
+from storage.database import Store, StoreError
+from storage.models import CHANGE_KINDS
+
+PARADIGMS = ("facilitation", "prudent", "restrictive", "unknown")
+_RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
+
+
+@dataclass
+class App:
+    config: Config
+    db_flag: str | None
+
+    def store(self) -> Store:
+        try:
+            return Store(self.db_flag or self.config.db)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    def catalogue(self, paths: tuple[str, ...] = ()) -> tuple[Catalogue, list[Path] | None]:
+        chosen = [Path(p) for p in paths] or list(self.config.sources) or None
+        return load_catalogue(chosen), chosen
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def parse_when(text: str | None, option: str, end_of_day: bool = False) -> datetime | None:
+    """'2024-03-15', '2024-03-15T10:00', or a span back from now ('36h', '7d', '2w'), as naive UTC."""
+    if text is None:
+        return None
+    if match := _RELATIVE.match(text.strip()):
+        amount, unit = int(match.group(1)), match.group(2)
+        span = {"h": timedelta(hours=amount), "d": timedelta(days=amount),
+                "w": timedelta(weeks=amount)}[unit]
+        return datetime.now(UTC).replace(tzinfo=None) - span
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a date (2024-03-15, 2024-03-15T10:00 or 7d)", param_hint=option
+        ) from None
+    if value.tzinfo is not None:
+        value = (value - value.utcoffset()).replace(tzinfo=None)
+    if end_of_day and len(text.strip()) == 10:
+        value += timedelta(days=1)
+    return value
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_path", metavar="FILE", envvar="POLICYWATCH_CONFIG",
+              help="TOML configuration file (or POLICYWATCH_CONFIG).")
+@click.option("--db", "db", metavar="URL", envvar="POLICYWATCH_DB",
+              help="SQLAlchemy database URL (or POLICYWATCH_DB); default: a SQLite file in the "
+                   "user's data directory.")
+@click.version_option(__version__, prog_name="policywatch")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db: str | None) -> None:
+    """Watch how the world regulates cross-border data flows.
+
+    \b
+    Example:
+      policywatch crawl --sources my-sources/ && policywatch history --since 7d
+    """
+    try:
+        ctx.obj = App(load_config(config_path), db)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+# --- sources -------------------------------------------------------------------------------
+
+@cli.group()
+def sources() -> None:
+    """Show and validate source declarations."""
+
+
+sources_option = click.option(
+    "--sources", "source_paths", multiple=True, metavar="PATH", type=click.Path(),
+    help="A declaration file or a folder of them (repeatable); default: the configured or "
+         "bundled catalogue.")
+
+
+def _print_declaration_errors(catalogue: Catalogue) -> None:
+    for error in catalogue.errors:
+        click.echo(f"error: {error}", err=True)
+
+
+@sources.command("list")
+@sources_option
+@format_option
+@pass_app
+def sources_list(app: App, source_paths: tuple[str, ...], fmt: str) -> None:
+    """List the declared sources.
+
+    \b
+    Example:
+      policywatch sources list --sources tests/web/sources --format json
+    """
+    catalogue, _ = app.catalogue(source_paths)
+    _print_declaration_errors(catalogue)
+    rows = [{"id": s.id, "name": s.name, "jurisdiction": s.jurisdiction, "level": s.level,
+             "body": s.body, "every": s.every, "entries": len(s.entries),
+             "file": catalogue.files[s.id]} for s in catalogue.sources]
+    click.echo(render(rows, ["id", "jurisdiction", "level", "body", "every", "entries", "name"]
+                      if fmt == "table" else list(rows[0]) if rows else ["id"], fmt))
+
+
+@sources.command("check")
+@sources_option
+@pass_app
+def sources_check(app: App, source_paths: tuple[str, ...]) -> None:
+    """Validate declarations: one line per problem naming file, field and reason; exit 1 if any.
+
+    \b
+    Example:
+      policywatch sources check --sources crawlers/sources/eu-edpb.yaml
+    """
+    catalogue, _ = app.catalogue(source_paths)
+    _print_declaration_errors(catalogue)
+    auto = [s.id for s in catalogue.sources if s.relevance == "auto"]
+    click.echo(f"{len(catalogue.sources)} valid declaration(s), {len(catalogue.errors)} error(s)")
+    if auto:
+        click.echo(f"note: 'relevance: auto' is treated as 'all' until the relevance filter lands "
+                   f"({len(auto)} source(s))")
+    if catalogue.errors:
+        sys.exit(1)
+
+
+# --- crawl ---------------------------------------------------------------------------------
+
+@cli.command()
+@sources_option
+@click.option("--source", "only", multiple=True, metavar="ID", help="Crawl only this source (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="No per-document progress lines.")
+@pass_app
+def crawl(app: App, source_paths: tuple[str, ...], only: tuple[str, ...], quiet: bool) -> None:
+    """Check the sources once now, then print a summary per source.
+
+    Exits 0 when the cycle ran, even if some sources failed: failures are recorded and shown by
+    `policywatch status`.
+
+    \b
+    Example:
+      policywatch crawl --sources tests/web/sources --source cn-cac
+    """
+    from policywatch.crawling import run_crawl  # Scrapy is imported only for crawls
+
+    catalogue, paths = app.catalogue(source_paths)
+    _print_declaration_errors(catalogue)
+    selected = catalogue.sources
+    if only:
+        known = catalogue.by_id()
+        unknown = [s for s in only if s not in known]
+        if unknown:
+            raise click.ClickException(f"--source: no declared source {', '.join(map(repr, unknown))}")
+        selected = [known[s] for s in only]
+    if not selected:
+        raise click.ClickException("no valid source declarations to crawl")
+    store = app.store()
+    click.echo(f"crawling {len(selected)} source(s) into {store.url}", err=True)
+    summary = run_crawl(store, selected, catalogue.files, paths, app.config.crawl, not quiet)
+    rows = [{"source": sid, **{k: counts.get(k, 0) for k in
+             ("new", "amended", "withdrawn", "restored", "moved", "unchanged")},
+             "errors": counts.get("error", 0) + counts.get("gone", 0)}
+            for sid, counts in summary.per_source.items()]
+    click.echo(render(rows, ["source", "new", "amended", "withdrawn", "restored", "moved",
+                             "unchanged", "errors"], "table"))
+    if summary.problems:
+        click.echo(f"\n{len(summary.problems)} problem(s) (see `policywatch status`):")
+        for source_id, kind, url, message in summary.problems[:20]:
+            click.echo(f"  {source_id}: {kind}: {url}: {message}")
+        if len(summary.problems) > 20:
+            click.echo(f"  … and {len(summary.problems) - 20} more")
+
+
+# --- history, show, diff -------------------------------------------------------------------
+
+HISTORY_COLUMNS = ["detected_at", "change", "source", "jurisdiction", "version", "instrument", "title"]
+
+
+@cli.command()
+@click.option("--since", metavar="WHEN", help="From this date/time (2024-03-15) or span (7d).")
+@click.option("--until", metavar="WHEN", help="Up to this date (inclusive) or date/time.")
+@click.option("--jurisdiction", multiple=True, metavar="J", help="e.g. EU, CN, US (repeatable).")
+@click.option("--source", multiple=True, metavar="ID", help="Source id (repeatable).")
+@click.option("--change", multiple=True, type=click.Choice(CHANGE_KINDS), help="Change kind (repeatable).")
+@click.option("--paradigm", multiple=True, type=click.Choice(PARADIGMS), help="Paradigm (repeatable).")
+@click.option("--search", metavar="TEXT", help="Text in the title, URL or any version's text.")
+@click.option("--baseline/--no-baseline", default=True, show_default=True,
+              help="Include instruments found by a source's first crawl.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")
+@format_option
+@pass_app
+def history(app: App, since, until, jurisdiction, source, change, paradigm, search, baseline,
+            limit, fmt) -> None:
+    """Change events, newest first.
+
+    \b
+    Example:
+      policywatch history --since 2025-01-01 --jurisdiction CN --change amended --format json
+    """
+    from storage.queries import HistoryFilter, history as query_history
+
+    where = HistoryFilter(
+        since=parse_when(since, "--since"), until=parse_when(until, "--until", end_of_day=True),
+        jurisdictions=tuple(jurisdiction), sources=tuple(source), changes=tuple(change),
+        paradigms=tuple(paradigm), search=search)
+    store = app.store()
+    with store.sessions() as session:
+        rows = query_history(session, where)
+    if not baseline:
+        rows = [r for r in rows if not r["baseline"]]
+    if limit:
+        rows = rows[:limit]
+    if fmt == "table":
+        for row in rows:
+            if row["baseline"]:
+                row["change"] = "new (baseline)"
+            if row.get("provisions"):
+                refs = _provision_refs(row["provisions"])
+                row["title"] = f"{row['title']} [{refs}]"
+    click.echo(render(rows, HISTORY_COLUMNS if fmt == "table" else
+                      HISTORY_COLUMNS + ["url", "baseline", "paradigm", "previous_paradigm"], fmt))
+
+
+def _provision_refs(provisions: dict) -> str:
+    parts = [f"+{r}" for r in provisions.get("added", [])]
+    parts += [f"-{r}" for r in provisions.get("removed", [])]
+    parts += [f"~{m['ref']}" for m in provisions.get("modified", [])]
+    return ", ".join(parts[:6]) + (" …" if len(parts) > 6 else "")
+
+
+def _instrument_or_fail(session, key: str):
+    from storage.queries import find_instrument
+
+    instrument = find_instrument(session, key)
+    if instrument is None:
+        raise click.ClickException(
+            f"no instrument {key!r} (give its id as shown by `policywatch history`, or its URL)")
+    return instrument
+
+
+@cli.command()
+@click.argument("instrument")
+@format_option
+@pass_app
+def show(app: App, instrument: str, fmt: str) -> None:
+    """One instrument with its versions and change events.
+
+    \b
+    Example:
+      policywatch show eu-edpb/guidelines-2021-05-3f2a9c
+    """
+    from storage.queries import instrument_events
+
+    store = app.store()
+    with store.sessions() as session:
+        found = _instrument_or_fail(session, instrument)
+        versions = [{"version": v.number, "recorded_at": v.recorded_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                     "characters": len(v.text), "hash": v.text_hash[:12], "title": v.title,
+                     "technical": v.technical}
+                    for v in found.versions]
+        events = [{"detected_at": e.detected_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "change": e.kind,
+                   "version": e.version_number, "baseline": e.baseline, "url": e.url,
+                   "previous_url": e.previous_url, "provisions": e.provisions}
+                  for e in instrument_events(session, found.id)]
+        info = {"instrument": found.uid, "title": found.title, "source": found.source_id,
+                "jurisdiction": found.jurisdiction, "level": found.level, "url": found.url,
+                "doc_type": found.doc_type, "language": found.language,
+                "published": found.published, "status": found.status,
+                "first_seen_at": found.first_seen_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "versions": versions, "events": events}
+    if fmt == "json":
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    if fmt == "csv":
+        click.echo(render(versions, list(versions[0]) if versions else ["version"], "csv"))
+        return
+    for key in ("instrument", "title", "source", "jurisdiction", "level", "url", "doc_type",
+                "language", "published", "status", "first_seen_at"):
+        click.echo(f"{key + ':':<15}{info[key] if info[key] is not None else ''}")
+    click.echo("\nversions:")
+    click.echo(render(versions, ["version", "recorded_at", "characters", "hash", "title"], "table"))
+    click.echo("\nevents:")
+    click.echo(render(events, ["detected_at", "change", "version", "url"], "table"))
+
+
+@cli.command()
+@click.argument("instrument")
+@click.option("--from", "from_", type=int, metavar="N", help="Older version (default: the one before --to).")
+@click.option("--to", type=int, metavar="N", help="Newer version (default: the latest).")
+@click.option("--full", is_flag=True, help="Also print a line diff of the whole text.")
+@format_option
+@pass_app
+def diff(app: App, instrument: str, from_: int | None, to: int | None, full: bool, fmt: str) -> None:
+    """Provision-level differences between two versions of an instrument.
+
+    \b
+    Example:
+      policywatch diff cn-cac/provisions-1a2b3c --from 1 --to 2
+    """
+    from storage.diffs import diff_provisions, unified_text_diff
+    from storage.queries import version
+
+    store = app.store()
+    with store.sessions() as session:
+        found = _instrument_or_fail(session, instrument)
+        newest = found.version_count
+        to = to or newest
+        from_ = from_ or to - 1
+        if newest < 2 and from_ < 1:
+            raise click.ClickException(f"{found.uid} has only one version: nothing to compare")
+        old, new = version(session, found.id, from_), version(session, found.id, to)
+        for number, found_version in ((from_, old), (to, new)):
+            if found_version is None:
+                raise click.ClickException(
+                    f"{found.uid} has no version {number} (versions 1 to {newest})")
+        changes = diff_provisions(old.text, new.text)
+        uid, old_text, new_text = found.uid, old.text, new.text
+    rows = ([{"change": "added", "provision": r, "before": "", "after": ""} for r in changes.added]
+            + [{"change": "removed", "provision": r, "before": "", "after": ""} for r in changes.removed]
+            + [{"change": "modified", "provision": m.ref, "before": m.before, "after": m.after}
+               for m in changes.modified])
+    if fmt != "table":
+        click.echo(render(rows, ["change", "provision", "before", "after"], fmt))
+        return
+    click.echo(f"{uid}: version {from_} → {to}")
+    if not rows:
+        click.echo("no provision changed")
+    for row in rows:
+        click.echo(f"\n{row['change']:>9}  {row['provision']}")
+        if row["change"] == "modified":
+            click.echo(f"   before  {row['before']}")
+            click.echo(f"    after  {row['after']}")
+    if full:
+        click.echo("")
+        for line in unified_text_diff(old_text, new_text, f"version {from_}", f"version {to}"):
+            click.echo(line)
+
+
+# --- status --------------------------------------------------------------------------------
+
+@cli.command()
+@format_option
+@pass_app
+def status(app: App, fmt: str) -> None:
+    """Source health: last check, last success, consecutive failures and the last error.
+
+    \b
+    Example:
+      policywatch status --format json
+    """
+    from sqlalchemy import func, select
+
+    from storage.models import Instrument, Source
+
+    store = app.store()
+    with store.sessions() as session:
+        counts = dict(session.execute(select(Instrument.source_id, func.count(Instrument.id))
+                                      .group_by(Instrument.source_id)).all())
+        rows = [{"source": s.id, "jurisdiction": s.jurisdiction, "instruments": counts.get(s.id, 0),
+                 "last_check": s.last_attempt_at.strftime("%Y-%m-%dT%H:%M:%SZ") if s.last_attempt_at else None,
+                 "last_success": s.last_success_at.strftime("%Y-%m-%dT%H:%M:%SZ") if s.last_success_at else None,
+                 "failures": s.consecutive_failures, "error_kind": s.last_error_kind,
+                 "last_error": s.last_error}
+                for s in session.scalars(select(Source).order_by(Source.id))]
+    click.echo(render(rows, ["source", "jurisdiction", "instruments", "last_check", "last_success",
+                             "failures", "error_kind", "last_error"], fmt))
+
+
+def main() -> None:
+    cli(prog_name="policywatch")

@@ -1,0 +1,82 @@
+"""One check cycle: the selected sources crawled once by the declared spider, in this process."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from sqlalchemy import select
+
+from crawlers import settings as crawler_settings
+from crawlers.catalogue import Source
+from crawlers.spiders.declared import DeclaredSpider
+from policywatch import __version__
+from policywatch.config import CrawlSettings
+from storage.database import Store
+from storage.models import Problem
+from storage.recorder import finish_run, start_run, upsert_source
+
+OUTCOMES = ("new", "amended", "withdrawn", "restored", "moved", "unchanged", "gone", "error")
+
+
+@dataclass
+class CrawlSummary:
+    run_id: int
+    per_source: dict[str, Counter] = field(default_factory=dict)
+    problems: list[tuple[str, str, str, str]] = field(default_factory=list)  # source, kind, url, msg
+
+
+def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int, progress: bool) -> Settings:
+    settings = Settings()
+    settings.setmodule(crawler_settings, priority="project")
+    settings.setdict({
+        "USER_AGENT": f"policywatch/{__version__} (+https://github.com/policywatch/policywatch; "
+                      f"{crawl.contact})",
+        "DOWNLOAD_TIMEOUT": crawl.timeout,
+        "DOWNLOAD_MAXSIZE": int(crawl.max_download_mb * 1024 * 1024),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.per_host,
+        "POLICYWATCH_RETRY_AFTER_MAX": crawl.retry_after_max,
+        "POLICYWATCH_DB": db_url,
+        "POLICYWATCH_RUN_ID": run_id,
+        "POLICYWATCH_WITHDRAW_AFTER": crawl.withdraw_after,
+        "POLICYWATCH_PROGRESS": progress,
+    }, priority="cmdline")
+    return settings
+
+
+def run_crawl(store: Store, sources: list[Source], files: dict[str, str],
+              source_paths: list[Path] | None, crawl: CrawlSettings,
+              progress: bool = True) -> CrawlSummary:
+    """Crawl `sources` once, record everything, and update their health."""
+    with store.transaction() as session:
+        for source in sources:
+            upsert_source(session, id=source.id, name=source.name,
+                          jurisdiction=source.jurisdiction, level=source.level,
+                          declaration_file=files.get(source.id))
+        run_id = start_run(session, [s.id for s in sources], os.getpid())
+
+    process = CrawlerProcess(scrapy_settings(crawl, store.url, run_id, progress))
+    crawler = process.create_crawler(DeclaredSpider)
+    process.crawl(crawler,
+                  sources=json.dumps([str(p) for p in source_paths]) if source_paths else "",
+                  only=",".join(s.id for s in sources), db=store.url)
+    process.start()
+
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    summary = CrawlSummary(run_id)
+    for source in sources:
+        counts = Counter({outcome: stats.get(f"policywatch/{source.id}/{outcome}", 0)
+                          for outcome in OUTCOMES})
+        summary.per_source[source.id] = counts
+    with store.transaction() as session:
+        finish_run(session, run_id, {sid: dict(c) for sid, c in summary.per_source.items()})
+        for problem in session.scalars(select(Problem).where(Problem.run_id == run_id)
+                                       .order_by(Problem.id)):
+            summary.problems.append((problem.source_id, problem.kind, problem.url or "",
+                                     problem.message))
+    return summary

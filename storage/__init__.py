@@ -1,0 +1,1 @@
+"""The store: SQLAlchemy models, migrations, the recorder (versions + change detection), diffs, queries."""

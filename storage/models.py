@@ -1,0 +1,177 @@
+"""SQLAlchemy 2 models of the store: sources and their health, instruments, raw snapshots,
+versions, change events, crawl runs and the problems they met."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CHANGE_KINDS = ("new", "amended", "withdrawn", "restored", "moved", "technical")
+PROBLEM_KINDS = ("transient", "blocked", "gone", "extraction", "selector", "invalid")
+# An error means the source could not be checked properly and makes it unhealthy; a warning
+# (a dead link on a listing) is shown but does not.
+SEVERITIES = ("error", "warning")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Source(Base):
+    """A declared source as last crawled, with its health."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    jurisdiction: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(20))
+    declaration_file: Mapped[str | None] = mapped_column(Text)
+    baseline_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_kind: Mapped[str | None] = mapped_column(String(20))
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|finished|interrupted
+    pid: Mapped[int | None] = mapped_column(Integer)
+    sources: Mapped[list] = mapped_column(JSON, default=list)
+    stats: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Problem(Base):
+    """Something that went wrong while checking a source: never a change event."""
+
+    __tablename__ = "problems"
+    __table_args__ = (Index("ix_problems_run_source", "run_id", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    source_id: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(10), default="error")
+    message: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Instrument(Base):
+    __tablename__ = "instruments"
+    __table_args__ = (UniqueConstraint("source_id", "url", name="uq_instruments_source_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(200), unique=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    jurisdiction: Mapped[str] = mapped_column(String(20), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    doc_type: Mapped[str] = mapped_column(String(10), default="html")
+    language: Mapped[str | None] = mapped_column(String(10))
+    published: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | withdrawn
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    gone_checks: Mapped[int] = mapped_column(Integer, default=0)
+    version_count: Mapped[int] = mapped_column(Integer, default=0)
+    current_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="instrument", order_by="Version.number")
+
+
+class Snapshot(Base):
+    """The raw bytes and headers that produced a version, zlib-compressed, stored once per content."""
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Version(Base):
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("instrument_id", "number", name="uq_versions_instrument_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
+    technical: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    paradigm: Mapped[str | None] = mapped_column(String(20))
+
+    instrument: Mapped[Instrument] = relationship(back_populates="versions")
+    snapshot: Mapped[Snapshot | None] = relationship()
+
+
+class ChangeEvent(Base):
+    __tablename__ = "change_events"
+    __table_args__ = (Index("ix_change_events_detected", "detected_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    version_number: Mapped[int] = mapped_column(Integer)
+    detected_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+    url: Mapped[str] = mapped_column(Text)
+    previous_url: Mapped[str | None] = mapped_column(Text)
+    provisions: Mapped[dict | None] = mapped_column(JSON)
+    paradigm: Mapped[str | None] = mapped_column(String(20))
+    previous_paradigm: Mapped[str | None] = mapped_column(String(20))
+
+    instrument: Mapped[Instrument] = relationship()
+
+
+class EntryPage(Base):
+    """A listing, feed or sitemap page as last fetched: validators and the links it held,
+    so that a 304 still yields the page's links."""
+
+    __tablename__ = "entry_pages"
+
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(100))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[list] = mapped_column(JSON, default=list)
+    next_url: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,122 @@
+"""Read-only queries of the store: what the spider needs, and what users ask for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import ChangeEvent, EntryPage, Instrument, Version
+
+
+@dataclass(frozen=True)
+class KnownInstrument:
+    id: int
+    source_id: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    status: str
+
+
+def known_instruments(session: Session, source_ids: list[str]) -> list[KnownInstrument]:
+    rows = session.execute(select(
+        Instrument.id, Instrument.source_id, Instrument.url, Instrument.etag,
+        Instrument.last_modified, Instrument.status,
+    ).where(Instrument.source_id.in_(source_ids)).order_by(Instrument.id))
+    return [KnownInstrument(*row) for row in rows]
+
+
+def entry_page_cache(session: Session, source_ids: list[str]) -> dict[str, EntryPage]:
+    pages = session.scalars(select(EntryPage).where(EntryPage.source_id.in_(source_ids)))
+    return {page.url: page for page in pages}
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    since: datetime | None = None
+    until: datetime | None = None
+    jurisdictions: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+    paradigms: tuple[str, ...] = ()
+    search: str | None = None
+    include_technical: bool = False
+    limit: int | None = None
+
+
+def history(session: Session, where: HistoryFilter) -> list[dict]:
+    """Change events, newest first, as the JSON objects of DESIGN.md §3."""
+    query = (select(ChangeEvent, Instrument).join(Instrument, ChangeEvent.instrument_id == Instrument.id)
+             .order_by(ChangeEvent.detected_at.desc(), ChangeEvent.id.desc()))
+    if where.since:
+        query = query.where(ChangeEvent.detected_at >= where.since)
+    if where.until:
+        query = query.where(ChangeEvent.detected_at < where.until)
+    if where.jurisdictions:
+        query = query.where(Instrument.jurisdiction.in_(where.jurisdictions))
+    if where.sources:
+        query = query.where(Instrument.source_id.in_(where.sources))
+    if where.changes:
+        query = query.where(ChangeEvent.kind.in_(where.changes))
+    elif not where.include_technical:
+        query = query.where(ChangeEvent.kind != "technical")
+    if where.paradigms:
+        labels = [p for p in where.paradigms if p != "unknown"]
+        condition = ChangeEvent.paradigm.in_(labels)
+        if "unknown" in where.paradigms:
+            condition = or_(condition, ChangeEvent.paradigm.is_(None),
+                            ChangeEvent.paradigm == "unknown")
+        query = query.where(condition)
+    if where.search:
+        needle = f"%{where.search}%"
+        in_text = select(Version.instrument_id).where(Version.text.like(needle))
+        query = query.where(or_(Instrument.title.like(needle), Instrument.url.like(needle),
+                                Instrument.id.in_(in_text)))
+    if where.limit:
+        query = query.limit(where.limit)
+    return [event_json(event, instrument) for event, instrument in session.execute(query)]
+
+
+def event_json(event: ChangeEvent, instrument: Instrument) -> dict:
+    record = {
+        "instrument": instrument.uid,
+        "source": instrument.source_id,
+        "jurisdiction": instrument.jurisdiction,
+        "level": instrument.level,
+        "title": instrument.title,
+        "url": event.url,
+        "change": event.kind,
+        "detected_at": event.detected_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "version": event.version_number,
+        "baseline": event.baseline,
+        "paradigm": event.paradigm or "unknown",
+        "previous_paradigm": event.previous_paradigm,
+    }
+    if event.previous_url:
+        record["previous_url"] = event.previous_url
+    if event.kind in ("amended", "restored") and event.provisions is not None:
+        record["provisions"] = event.provisions
+    return record
+
+
+def find_instrument(session: Session, key: str) -> Instrument | None:
+    """An instrument by its id (eu-edpb/guidelines-1a2b3c), its number, or its URL."""
+    instrument = session.scalar(select(Instrument).where(Instrument.uid == key))
+    if instrument is None and key.isdigit():
+        instrument = session.get(Instrument, int(key))
+    if instrument is None:
+        instrument = session.scalar(select(Instrument).where(Instrument.url == key).limit(1))
+    return instrument
+
+
+def instrument_events(session: Session, instrument_id: int) -> list[ChangeEvent]:
+    return list(session.scalars(select(ChangeEvent).where(ChangeEvent.instrument_id == instrument_id)
+                                .order_by(ChangeEvent.detected_at, ChangeEvent.id)))
+
+
+def version(session: Session, instrument_id: int, number: int) -> Version | None:
+    return session.scalar(select(Version).where(Version.instrument_id == instrument_id,
+                                                Version.number == number))

@@ -1,0 +1,285 @@
+"""The recorder: turn one fetch of one instrument into versions and change events.
+
+Each function does the work of one instrument inside the caller's transaction, so that a crash at
+any moment leaves either all of it (snapshot, version, event, validators) or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawlers.extract import Extracted
+from crawlers.normalise import text_hash
+from storage.diffs import diff_provisions
+from storage.models import (
+    ChangeEvent, CrawlRun, EntryPage, Instrument, Problem, Snapshot, Source,
+    Version, utcnow,
+)
+
+WITHDRAW_AFTER = 3  # consecutive 404/410 answers before an instrument counts as withdrawn
+KEPT_HEADERS = ("content-type", "etag", "last-modified", "date", "content-language",
+                "content-disposition", "location")
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One HTTP answer for one instrument URL."""
+
+    source_id: str
+    requested_url: str
+    url: str  # after redirects
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    instrument_id: int | None = None  # set when this was a re-check of a known instrument
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    id: str
+    jurisdiction: str
+    level: str
+    language: str | None
+
+
+def instrument_uid(source_id: str, url: str) -> str:
+    """A stable, readable id: source, last path segment, and a short hash of the first URL."""
+    path = urlsplit(url).path.rstrip("/")
+    slug = re.sub(r"[^a-z0-9]+", "-", path.rsplit("/", 1)[-1].lower()).strip("-")[:40]
+    slug = re.sub(r"-(html?|pdf|aspx?|php)$", "", slug)
+    digest = hashlib.sha1(url.encode()).hexdigest()[:6]
+    return f"{source_id}/{slug}-{digest}" if slug else f"{source_id}/{digest}"
+
+
+def store_snapshot(session: Session, fetch: Fetch, now: datetime) -> Snapshot:
+    """The raw evidence of a version, stored once per distinct body."""
+    digest = hashlib.sha256(fetch.body).hexdigest()
+    existing = session.scalar(select(Snapshot).where(Snapshot.sha256 == digest))
+    if existing is not None:
+        return existing
+    headers = {k.lower(): v for k, v in fetch.headers.items() if k.lower() in KEPT_HEADERS}
+    snapshot = Snapshot(sha256=digest, url=fetch.url, status=fetch.status, headers=headers,
+                        content=zlib.compress(fetch.body, 6), size=len(fetch.body), fetched_at=now)
+    session.add(snapshot)
+    session.flush()
+    return snapshot
+
+
+def snapshot_body(snapshot: Snapshot) -> bytes:
+    return zlib.decompress(snapshot.content)
+
+
+def _latest_version(session: Session, instrument: Instrument) -> Version | None:
+    return session.scalar(select(Version).where(Version.instrument_id == instrument.id)
+                          .order_by(Version.number.desc()).limit(1))
+
+
+def _add_version(session: Session, instrument: Instrument, fetch: Fetch, extracted: Extracted,
+                 digest: str, now: datetime) -> Version:
+    snapshot = store_snapshot(session, fetch, now)
+    instrument.version_count += 1
+    version = Version(instrument_id=instrument.id, number=instrument.version_count,
+                      title=extracted.title, text=extracted.text, text_hash=digest,
+                      snapshot_id=snapshot.id, recorded_at=now)
+    session.add(version)
+    instrument.current_hash = digest
+    instrument.title = extracted.title or instrument.title
+    instrument.doc_type = extracted.doc_type
+    instrument.published = extracted.published or instrument.published
+    instrument.last_changed_at = now
+    return version
+
+
+def _event(session: Session, instrument: Instrument, kind: str, run_id: int | None,
+           now: datetime, **fields) -> ChangeEvent:
+    event = ChangeEvent(instrument_id=instrument.id, run_id=run_id, kind=kind,
+                        version_number=instrument.version_count, detected_at=now,
+                        url=instrument.url, **fields)
+    session.add(event)
+    return event
+
+
+def _validators(instrument: Instrument, fetch: Fetch, now: datetime) -> None:
+    headers = {k.lower(): v for k, v in fetch.headers.items()}
+    instrument.etag = headers.get("etag")
+    instrument.last_modified = headers.get("last-modified")
+    instrument.last_checked_at = now
+    instrument.gone_checks = 0
+
+
+def record_document(session: Session, run_id: int | None, source: SourceInfo, fetch: Fetch,
+                    extracted: Extracted, now: datetime | None = None) -> str:
+    """Record a 200 answer; return what happened: new, amended, moved, restored or unchanged."""
+    now = now or utcnow()
+    digest = text_hash(extracted.text)
+    instrument = None
+    if fetch.instrument_id is not None:
+        instrument = session.get(Instrument, fetch.instrument_id)
+    if instrument is None:
+        instrument = session.scalar(select(Instrument).where(
+            Instrument.source_id == source.id, Instrument.url == fetch.url))
+    if instrument is not None:
+        return _record_known(session, run_id, instrument, fetch, extracted, digest, now)
+
+    moved_from = session.scalar(select(Instrument).where(
+        Instrument.source_id == source.id, Instrument.current_hash == digest,
+        (Instrument.gone_checks > 0) | (Instrument.status == "withdrawn")).limit(1))
+    if moved_from is not None:
+        previous_url = moved_from.url
+        moved_from.url, moved_from.status = fetch.url, "active"
+        _validators(moved_from, fetch, now)
+        _event(session, moved_from, "moved", run_id, now, previous_url=previous_url)
+        return "moved"
+
+    baseline = not session.scalar(select(Source.baseline_complete).where(Source.id == source.id))
+    instrument = Instrument(
+        uid=instrument_uid(source.id, fetch.url), source_id=source.id, url=fetch.url,
+        title=extracted.title, jurisdiction=source.jurisdiction, level=source.level,
+        language=source.language, first_seen_at=now, version_count=0)
+    session.add(instrument)
+    session.flush()
+    _validators(instrument, fetch, now)
+    _add_version(session, instrument, fetch, extracted, digest, now)
+    _event(session, instrument, "new", run_id, now, baseline=bool(baseline))
+    return "new"
+
+
+def _record_known(session: Session, run_id: int | None, instrument: Instrument, fetch: Fetch,
+                  extracted: Extracted, digest: str, now: datetime) -> str:
+    _validators(instrument, fetch, now)
+    previous = _latest_version(session, instrument)
+    changed = digest != instrument.current_hash
+    outcome = "unchanged"
+    if fetch.url != instrument.url and not session.scalar(select(Instrument.id).where(
+            Instrument.source_id == instrument.source_id, Instrument.url == fetch.url)):
+        previous_url, instrument.url = instrument.url, fetch.url
+        _event(session, instrument, "moved", run_id, now, previous_url=previous_url)
+        outcome = "moved"
+    provisions = None
+    if changed:
+        _add_version(session, instrument, fetch, extracted, digest, now)
+        provisions = diff_provisions(previous.text if previous else "", extracted.text).to_json()
+    if instrument.status == "withdrawn":
+        instrument.status = "active"
+        _event(session, instrument, "restored", run_id, now, provisions=provisions)
+        return "restored"
+    if changed:
+        _event(session, instrument, "amended", run_id, now, provisions=provisions)
+        return "amended"
+    return outcome
+
+
+def record_not_modified(session: Session, run_id: int | None, instrument_id: int,
+                        now: datetime | None = None) -> str:
+    """A 304: nothing changed (and a withdrawn instrument answering again is restored)."""
+    now = now or utcnow()
+    instrument = session.get(Instrument, instrument_id)
+    if instrument is None:
+        return "unchanged"
+    instrument.last_checked_at, instrument.gone_checks = now, 0
+    if instrument.status == "withdrawn":
+        instrument.status = "active"
+        _event(session, instrument, "restored", run_id, now)
+        return "restored"
+    return "unchanged"
+
+
+def record_gone(session: Session, run_id: int | None, instrument_id: int, status: int,
+                withdraw_after: int = WITHDRAW_AFTER, now: datetime | None = None) -> str:
+    """A 404/410 for a known instrument: withdrawn only after `withdraw_after` checks in a row."""
+    now = now or utcnow()
+    instrument = session.get(Instrument, instrument_id)
+    if instrument is None or instrument.status == "withdrawn":
+        return "withdrawn-already"
+    instrument.gone_checks += 1
+    instrument.last_checked_at = now
+    if instrument.gone_checks >= withdraw_after:
+        instrument.status = "withdrawn"
+        _event(session, instrument, "withdrawn", run_id, now)
+        return "withdrawn"
+    record_problem(session, run_id, instrument.source_id, instrument.url, "gone",
+                   f"HTTP {status} ({instrument.gone_checks} of {withdraw_after} before withdrawn)",
+                   now, severity="warning")
+    return "gone"
+
+
+def record_problem(session: Session, run_id: int | None, source_id: str, url: str | None,
+                   kind: str, message: str, now: datetime | None = None,
+                   severity: str = "error") -> None:
+    session.add(Problem(run_id=run_id, source_id=source_id, url=url, kind=kind, severity=severity,
+                        message=message[:2000], at=now or utcnow()))
+
+
+def record_entry_page(session: Session, source_id: str, url: str, headers: dict[str, str],
+                      links: list[str], next_url: str | None) -> None:
+    headers = {k.lower(): v for k, v in headers.items()}
+    page = session.get(EntryPage, url) or EntryPage(url=url, source_id=source_id)
+    page.etag, page.last_modified = headers.get("etag"), headers.get("last-modified")
+    page.links, page.next_url, page.fetched_at = links, next_url, utcnow()
+    session.merge(page)
+
+
+def upsert_source(session: Session, *, id: str, name: str, jurisdiction: str, level: str,
+                  declaration_file: str | None) -> None:
+    source = session.get(Source, id) or Source(id=id, consecutive_failures=0,
+                                                baseline_complete=False)
+    source.name, source.jurisdiction, source.level = name, jurisdiction, level
+    source.declaration_file = declaration_file
+    session.merge(source)
+
+
+def start_run(session: Session, source_ids: list[str], pid: int | None) -> int:
+    """Open a crawl run; runs left 'running' by a killed process are marked interrupted."""
+    for stale in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
+        if stale.pid is None or not _pid_alive(stale.pid) or stale.pid == pid:
+            stale.status = "interrupted"
+    run = CrawlRun(sources=source_ids, pid=pid, status="running", started_at=utcnow())
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def _pid_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def finish_run(session: Session, run_id: int, stats: dict) -> None:
+    """Close a run and update each crawled source's health from the problems it met."""
+    now = utcnow()
+    run = session.get(CrawlRun, run_id)
+    run.status, run.finished_at, run.stats = "finished", now, stats
+    for source_id in run.sources:
+        source = session.get(Source, source_id)
+        if source is None:
+            continue
+        failure = session.scalar(select(Problem).where(
+            Problem.run_id == run_id, Problem.source_id == source_id,
+            Problem.severity == "error").order_by(Problem.id).limit(1))
+        source.last_attempt_at = now
+        if failure is None:
+            source.last_success_at, source.consecutive_failures = now, 0
+            source.last_error = source.last_error_kind = None
+        else:
+            source.consecutive_failures = (source.consecutive_failures or 0) + 1
+            source.last_error = f"{failure.url}: {failure.message}" if failure.url else failure.message
+            source.last_error_kind = failure.kind
+        has_instruments = session.scalar(select(func.count(Instrument.id)).where(
+            Instrument.source_id == source_id))
+        if failure is None or has_instruments:
+            source.baseline_complete = True

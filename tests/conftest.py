@@ -1,0 +1,65 @@
+"""Shared fixtures: the loopback regulator web, a store per test, and the CLI run for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.web.loopback import LoopbackWeb
+from tests.web.sites import regulator_web
+
+ROOT = Path(__file__).parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str, db: str | None = None, config: Path | None = None,
+            timeout: float = 180) -> CliResult:
+    """Run `policywatch ARGS` in its own process, as a user would."""
+    command = [sys.executable, "-m", "policywatch"]
+    if db:
+        command += ["--db", db]
+    if config:
+        command += ["--config", str(config)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT, env=env)
+    return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture(scope="session")
+def web() -> Iterator[LoopbackWeb]:
+    loopback = regulator_web().start()
+    yield loopback
+    loopback.stop()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.sqlite'}"
+
+
+@pytest.fixture
+def fast_config(tmp_path: Path) -> Path:
+    """Short timeouts so that fault tests finish quickly."""
+    path = tmp_path / "policywatch.toml"
+    path.write_text('[crawl]\ntimeout = 1.5\nretry_after_max = 5\ncontact = "tests@example.org"\n')
+    return path

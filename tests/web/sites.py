@@ -1,0 +1,267 @@
+"""The regulator web used by the crawl tests, epoch by epoch.
+
+epoch 1  four sources, nine instruments (the baseline).
+epoch 2  GDPR Art. 45 amended in one word; PIPL 第三十八条 amended in one character; a new EDPB
+         document pushes an old one off the listing's last page; EO 14117 answers 404.
+epoch 3  EO 14117 is back; the WTO scope text moved to a new URL; the CSL page gained an article.
+Noise (tokens, timestamps, counters, navigation order, PDF creation date) rotates independently.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.web.loopback import (
+    LoopbackWeb, Page, chinese_listing, chinese_page, gbk_page, html_page, listing_page,
+    pdf_document, regulator_page,
+)
+from tests.web.texts import csl, eo_14117, gdpr, pipl, to_html, wto
+
+EDPB, CAC, FEDREG, WTO, FAULTS, BULK = "edpb", "cac", "fedreg", "wto", "faults", "bulk"
+
+
+def edpb_routes(web: LoopbackWeb) -> dict[str, Page]:
+    article_45 = gdpr("45", "46")
+    if web.epoch >= 2:
+        article_45 = article_45.replace("at least every four years", "at least every three years")
+    docs = {
+        "/our-documents/adequacy-guidelines_en": ("Guidelines on adequacy decisions", article_45),
+        "/our-documents/safeguards-recommendations_en": ("Recommendations on appropriate safeguards",
+                                                          gdpr("46", "47")),
+        "/our-documents/binding-corporate-rules_en": ("Binding corporate rules", gdpr("47", "49")),
+    }
+    order = list(docs)
+    if web.epoch >= 2:
+        docs["/our-documents/international-cooperation_en"] = (
+            "Statement on international cooperation", gdpr("50", None))
+        order.insert(0, "/our-documents/international-cooperation_en")
+    routes = {path: html_page(regulator_page("EDPB", title, to_html(text), web.noise))
+              for path, (title, text) in docs.items()}
+    for number, path in enumerate(order, start=1):  # one document per listing page
+        next_href = f"/our-documents/?page={number + 1}" if number < len(order) else None
+        routes[f"/our-documents/?page={number}"] = html_page(
+            listing_page("EDPB", [(path, docs[path][0])], next_href, web.noise))
+    routes["/robots.txt"] = Page(b"User-agent: *\nDisallow: /private/\n", "text/plain", validator=None)
+    return routes
+
+
+def cac_routes(web: LoopbackWeb) -> dict[str, Page]:
+    chapter_3 = pipl("第三十八条", "## 第四章")
+    if web.epoch >= 2:
+        chapter_3 = chapter_3.replace("因业务等需要，确需", "因业务等需要，确须", 1)
+    csl_text = csl("第三十六条", "第三十八条" if web.epoch < 3 else "第三十九条")
+    docs = {
+        "/2021-08/20/c_1631050028355286.htm": ("中华人民共和国个人信息保护法（第三章）", chapter_3, "gb2312"),
+        # Served with a lying header: the body is GBK, the header says utf-8.
+        "/2016-11/07/c_1119867116.htm": ("中华人民共和国网络安全法（节选）", csl_text, "utf-8"),
+    }
+    routes = {path: gbk_page(chinese_page(title, text, web.noise), header_charset=charset)
+              for path, (title, text, charset) in docs.items()}
+    routes["/wxzw/list.htm"] = gbk_page(chinese_listing([(p, d[0]) for p, d in docs.items()], web.noise))
+    return routes
+
+
+def fedreg_routes(web: LoopbackWeb) -> dict[str, Page]:
+    routes: dict[str, Page] = {}
+    items = []
+    if web.epoch != 2:
+        routes["/documents/2024/02/28/2024-04573/eo-14117"] = html_page(regulator_page(
+            "Federal Register", "Executive Order 14117: Preventing Access to Americans' Bulk "
+            "Sensitive Personal Data", to_html(eo_14117("Section 1.", "Sec. 3.")), web.noise))
+        items.append(("/documents/2024/02/28/2024-04573/eo-14117", "Executive Order 14117"))
+    routes["/documents/2025/01/08/2024-31486/28-cfr-202.pdf"] = Page(
+        pdf_document("28 CFR Part 202 (excerpt)", eo_14117("Sec. 3.", "Sec. 5."), web.noise),
+        content_type="application/pdf")
+    items.append(("/documents/2025/01/08/2024-31486/28-cfr-202.pdf", "28 CFR Part 202"))
+    entries = "".join(
+        f"<item><title>{title}</title><link>{web.url(FEDREG, path)}</link>"
+        f"<pubDate>Fri, 0{web.noise % 9 + 1} Nov 2026 10:00:00 GMT</pubDate></item>"
+        for path, title in items)
+    feed = (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+            f"<title>Federal Register: data security</title><link>{web.url(FEDREG)}</link>"
+            f"<lastBuildDate>{web.noise}</lastBuildDate>{entries}</channel></rss>")
+    routes["/api/v1/documents.rss?conditions[term]=data+security"] = Page(
+        feed.encode(), "application/rss+xml; charset=utf-8")
+    return routes
+
+
+def wto_routes(web: LoopbackWeb) -> dict[str, Page]:
+    scope_path = "/english/tratop_e/ecom_e/jsi_scope_e.htm" if web.epoch < 3 else \
+        "/english/tratop_e/ecom_e/jsi/scope_e.htm"
+    docs = {
+        scope_path: ("JSI on e-commerce: scope and general provisions",
+                     wto("### Article 1:", "### Article 4:")),
+        "/english/tratop_e/ecom_e/jsi_transactions_e.htm": (
+            "JSI on e-commerce: enabling electronic commerce", wto("### Article 4:", "### Article 7:")),
+    }
+    routes = {path: html_page(regulator_page("WTO", title, to_html(text), web.noise), validator=None)
+              for path, (title, text) in docs.items()}
+    urls = [*docs, "/english/news_e/news26_e/ecom_12nov26_e.htm"]
+    sitemap = ('<?xml version="1.0" encoding="UTF-8"?>'
+               '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+               + "".join(f"<url><loc>{web.url(WTO, u)}</loc></url>" for u in urls) + "</urlset>")
+    routes["/sitemap.xml"] = Page(sitemap.encode(), "application/xml", validator=None)
+    return routes
+
+
+def faults_routes(web: LoopbackWeb) -> dict[str, Page]:
+    """Pages that fail in the ways real sites fail."""
+    law = to_html(gdpr("49", "50"))
+    selector_class = "law-text" if web.epoch == 1 else "legal-text-v2"  # a redesign in epoch 2
+    redesigned = regulator_page("Faults", "Derogations", law, web.noise).replace(
+        'class="law-text"', f'class="{selector_class}"')
+    return {
+        "/robots.txt": Page(b"User-agent: *\nDisallow: /private/\n", "text/plain", validator=None),
+        "/error/doc": Page(b"<h1>Internal Server Error</h1>", status=500, validator=None),
+        "/slow/doc": Page(b"late", action="sleep", headers={"X-Sleep": "4"}),
+        "/reset/doc": Page(action="reset"),
+        "/private/doc": html_page(regulator_page("Faults", "Private", law, web.noise)),
+        "/redesign/doc": html_page(redesigned),
+        "/busy/doc": html_page(regulator_page("Faults", "Busy regulator", law, web.noise),
+                               action="retry-after",
+                               headers={"Retry-After": "1", "X-Refusals": "1"}),
+    }
+
+
+BULK_DOCUMENTS = 60
+
+
+def bulk_routes(web: LoopbackWeb) -> dict[str, Page]:
+    """A slow gazette with many documents: long enough a crawl to kill in the middle."""
+    articles = gdpr("46", "47")
+    routes = {f"/gazette/{n:03d}.html": html_page(regulator_page(
+        "Gazette", f"Notice {n} on transfers", to_html(articles.replace("Article 46", f"Article {n}")),
+        web.noise), delay=0.15) for n in range(1, BULK_DOCUMENTS + 1)}
+    sitemap = ('<?xml version="1.0" encoding="UTF-8"?>'
+               '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+               + "".join(f"<url><loc>{web.url(BULK, p)}</loc></url>" for p in routes) + "</urlset>")
+    routes["/sitemap.xml"] = Page(sitemap.encode(), "application/xml", validator=None)
+    return routes
+
+
+def regulator_web() -> LoopbackWeb:
+    return LoopbackWeb({
+        EDPB: ("127.0.0.2", edpb_routes),
+        CAC: ("127.0.0.3", cac_routes),
+        FEDREG: ("127.0.0.4", fedreg_routes),
+        WTO: ("127.0.0.5", wto_routes),
+        FAULTS: ("127.0.0.6", faults_routes),
+        BULK: ("127.0.0.7", bulk_routes),
+    })
+
+
+def write_declarations(web: LoopbackWeb, folder: Path) -> Path:
+    """Declarations of the four regulator sources, pointing at the running web."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "eu-edpb.yaml").write_text(f"""\
+id: eu-edpb
+name: European Data Protection Board (loopback)
+jurisdiction: EU
+level: supranational
+body: regulator
+languages: [en]
+every: 6h
+relevance: all
+entries:
+  - type: listing
+    url: {web.url(EDPB, "/our-documents/?page=1")}
+    links: "div.view-content a.doc"
+    follow: "/our-documents/"
+    next: "li.pager__item--next a"
+    max_pages: 3
+""")
+    (folder / "cn-cac.yaml").write_text(f"""\
+id: cn-cac
+name: Cyberspace Administration of China (loopback)
+jurisdiction: CN
+level: national
+body: regulator
+languages: [zh]
+every: 1d
+relevance: all
+entries:
+  - type: listing
+    url: {web.url(CAC, "/wxzw/list.htm")}
+    links: "ul.list a"
+extract:
+  content: "div.TRS_Editor"
+  title: "div.title h1"
+  date: "div.info"
+""")
+    (folder / "us-fedreg.yaml").write_text(f"""\
+id: us-fedreg
+name: Federal Register (loopback)
+jurisdiction: US
+level: national
+body: gazette
+languages: [en]
+every: 1d
+relevance: all
+entries:
+  - type: feed
+    url: {web.url(FEDREG, "/api/v1/documents.rss?conditions[term]=data+security")}
+""")
+    (folder / "wto-ecom.yaml").write_text(f"""\
+id: wto-ecom
+name: WTO e-commerce (loopback)
+jurisdiction: WTO
+level: multilateral
+body: international-organisation
+languages: [en]
+every: 1d
+relevance: all
+entries:
+  - type: sitemap
+    url: {web.url(WTO, "/sitemap.xml")}
+    follow: "/ecom_e/"
+""")
+    return folder
+
+
+def write_fault_declarations(web: LoopbackWeb, folder: Path) -> Path:
+    """One source per failure, so that each is reported on its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    faults = {"fault-500": "/error/doc", "fault-timeout": "/slow/doc", "fault-reset": "/reset/doc",
+              "fault-robots": "/private/doc", "fault-busy": "/busy/doc"}
+    for source_id, path in faults.items():
+        (folder / f"{source_id}.yaml").write_text(f"""\
+id: {source_id}
+name: Faulty regulator {path}
+jurisdiction: GB
+level: national
+body: regulator
+relevance: all
+entries:
+  - type: document
+    url: {web.url(FAULTS, path)}
+""")
+    (folder / "fault-selector.yaml").write_text(f"""\
+id: fault-selector
+name: Regulator whose site is redesigned
+jurisdiction: GB
+level: national
+body: regulator
+relevance: all
+entries:
+  - type: document
+    url: {web.url(FAULTS, "/redesign/doc")}
+extract:
+  content: "div.law-text"
+""")
+    return folder
+
+
+def write_bulk_declaration(web: LoopbackWeb, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bulk-gazette.yaml").write_text(f"""\
+id: bulk-gazette
+name: Slow gazette (loopback)
+jurisdiction: FR
+level: national
+body: gazette
+relevance: all
+entries:
+  - type: sitemap
+    url: {web.url(BULK, "/sitemap.xml")}
+""")
+    return folder

@@ -9,9 +9,13 @@ from datetime import UTC
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 
 class UndeclaredHost(IgnoreRequest):
@@ -83,3 +87,26 @@ class RetryAfterMiddleware:
         retry = request.replace(dont_filter=True)
         retry.meta["retry_after_times"] = tries + 1
         return retry
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, fixed for requests that wait on one robots.txt together.
+
+    In Scrapy 2.19 every request to a host whose robots.txt is still downloading awaits the same
+    Deferred; only the first waiter receives the parser, the others receive None and are let
+    through, so a disallowed page fetched alongside others was downloaded anyway. Here each
+    waiter gets its own Deferred fed from the shared one.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(pending, Deferred):
+            mine: Deferred[RobotParser | None] = Deferred()
+
+            def relay(parser: RobotParser | None) -> RobotParser | None:
+                mine.callback(parser)
+                return parser
+
+            pending.addCallback(relay)
+            return await maybe_deferred_to_future(mine)
+        return await super().robot_parser(request)

@@ -18,7 +18,12 @@ from crawlers.extract import ExtractionError, extract_document
 from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, NotModified
 from storage.database import Store
 from storage.recorder import (
-    Fetch, SourceInfo, record_document, record_entry_page, record_gone, record_not_modified,
+    Fetch,
+    SourceInfo,
+    record_document,
+    record_entry_page,
+    record_gone,
+    record_not_modified,
     record_problem,
 )
 
@@ -51,7 +56,8 @@ class RecordPipeline:
         if self.progress and not isinstance(item, EntryPageSeen):
             self.count += 1
             url = getattr(item, "url", "") or ""
-            print(f"[{self.count:>5}] {source_id:<24} {outcome:<11} {url}", file=sys.stderr,
+            width = max(map(len, self.crawler.spider.declared), default=0)
+            print(f"[{self.count:>5}] {source_id:<{width}}  {outcome:<10} {url}", file=sys.stderr,
                   flush=True)
         return item
 

@@ -3,8 +3,10 @@
 Headings recognised at the start of a line (after optional Markdown '#'):
 English `Article 38`, `ARTICLE 14.1:`, `Art. 14.11`, `Section 16`, `Sec. 3.`, `Clause 8`, `§ 202.201`;
 Chinese `第三十八条`; Spanish `Artículo 5`; French `Article 1er`; Portuguese `Artigo 5º`, `Art. 5.º`;
-German `Artikel 5`, `§ 5`. A line that only cites an article ("Article 45 of the GDPR…",
-"Article 46(2)") is not a heading. Text without headings is split into paragraphs ¶1, ¶2, …
+German `Artikel 5`, `§ 5`. Chapter, part and lettered section headings (`第三章`, `CHAPTER V`,
+`SECTION A`) become group entries of their own, so that they never change the article before
+them. A line that only cites an article ("Article 45 of the GDPR…", "Article 46(2)") is not a
+heading. Text without headings is split into paragraphs ¶1, ¶2, …
 """
 
 from __future__ import annotations
@@ -13,13 +15,20 @@ import re
 from dataclasses import dataclass
 
 PREAMBLE = "Preamble"
-_NUMBER = r"(?:\d+[A-Za-z]?(?:\.\d+)*(?:\s?(?:º|°|\.º|er|bis|ter))?|[IVXLC]+)"
+_NUMBER = r"\d+[A-Za-z]?(?:\.\d+)*(?:\s?(?:º|°|\.º|er|bis|ter))?"
 _WESTERN = re.compile(
     r"^(?:#{1,6}\s*)?(?P<word>ARTICLE|Article|ARTÍCULO|Artículo|Articulo|ARTIGO|Artigo|ARTIKEL|"
     r"Artikel|Articolo|Art\.|SECTION|Section|Sec\.|CLAUSE|Clause|§)\s*(?P<number>" + _NUMBER + r")"
     r"(?P<after>\.?(?:$|[\s:—–-]))",
 )
-_CHINESE = re.compile(r"^(?:#{1,6}\s*)?(?P<ref>第[一二三四五六七八九十百千零〇两\d]+条(?:之[一二三四五六七八九十]+)?)")
+_CHINESE_NUMBER = r"[一二三四五六七八九十百千零〇两\d]+"
+_CHINESE = re.compile(
+    r"^(?:#{1,6}\s*)?(?P<ref>第" + _CHINESE_NUMBER + r"条(?:之[一二三四五六七八九十]+)?)")
+_GROUP_CHINESE = re.compile(r"^(?:#{1,6}\s*)?(?P<ref>第" + _CHINESE_NUMBER + r"[章节编])")
+_GROUP_WESTERN = re.compile(
+    r"^(?:#{1,6}\s*)?(?P<word>CHAPTER|Chapter|PART|Part|TITLE|Title|Chapitre|CHAPITRE|Titre|TITRE|"
+    r"Capítulo|CAPÍTULO|Título|TÍTULO|Kapitel|KAPITEL|Abschnitt|SECTION|Section)\s+"
+    r"(?P<number>[IVXLC]+|\d+|[A-Z])(?=$|[\s.:—–-])")
 _CITATION_FOLLOWS = re.compile(r"^\s*(of|to|and|or|in|de|del|da|do|des|du|der|des|y|et|e|und)\b", re.I)
 _WORD_FORMS = {"ARTICLE": "Article", "ARTÍCULO": "Artículo", "Articulo": "Artículo",
                "ARTIGO": "Artigo", "ARTIKEL": "Artikel", "SECTION": "Section", "CLAUSE": "Clause"}
@@ -27,8 +36,18 @@ _WORD_FORMS = {"ARTICLE": "Article", "ARTÍCULO": "Artículo", "Articulo": "Art�
 
 @dataclass(frozen=True)
 class Provision:
-    ref: str   # "Article 38", "第三十八条", "Art. 14.11", "¶3"
+    ref: str   # "Article 38", "第三十八条", "Art. 14.11", "¶3"; groups: "Chapter V", "第三章"
     text: str  # the provision's full text, heading line included
+    is_group: bool = False  # a chapter/part/section heading that groups provisions
+
+
+def group_ref(line: str) -> str | None:
+    """The reference of a chapter/part heading ('第三章', 'Chapter V', 'Section A'), or None."""
+    if match := _GROUP_CHINESE.match(line):
+        return match.group("ref")
+    if match := _GROUP_WESTERN.match(line):
+        return f"{match.group('word').capitalize()} {match.group('number')}"
+    return None
 
 
 def heading_ref(line: str) -> str | None:
@@ -48,24 +67,25 @@ def heading_ref(line: str) -> str | None:
 
 def segment_provisions(text: str) -> list[Provision]:
     """Split normalised text into provisions; references are unique within the result."""
-    chunks: list[tuple[str, list[str]]] = []
+    chunks: list[tuple[str, list[str], bool]] = []
     for line in text.split("\n"):
         ref = heading_ref(line.strip())
-        if ref is not None:
-            chunks.append((ref, [line]))
+        group = None if ref else group_ref(line.strip())
+        if ref is not None or group is not None:
+            chunks.append((ref or group, [line], group is not None))
         elif chunks:
             chunks[-1][1].append(line)
         else:
-            chunks.append((PREAMBLE, [line]))
-    if len(chunks) <= 1 and (not chunks or chunks[0][0] == PREAMBLE):
+            chunks.append((PREAMBLE, [line], False))
+    if not any(ref != PREAMBLE and not group for ref, _, group in chunks):
         return [Provision(f"¶{i}", para) for i, para in
                 enumerate((p for p in text.split("\n") if p.strip()), start=1)]
     seen: dict[str, int] = {}
     provisions = []
-    for ref, lines in chunks:
+    for ref, lines, group in chunks:
         body = "\n".join(lines).strip()
         if not body:
             continue
         seen[ref] = seen.get(ref, 0) + 1
-        provisions.append(Provision(ref if seen[ref] == 1 else f"{ref} ({seen[ref]})", body))
+        provisions.append(Provision(ref if seen[ref] == 1 else f"{ref} ({seen[ref]})", body, group))
     return provisions

@@ -27,6 +27,7 @@ DOWNLOAD_MAXSIZE = 25 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 2
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"  # failures are reported per source in the summary instead
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429 and 503 go through RetryAfterMiddleware
 REDIRECT_MAX_TIMES = 5
 HTTPERROR_ALLOW_ALL = True  # the spider classifies every status itself
@@ -38,6 +39,8 @@ POLICYWATCH_RETRY_AFTER_TIMES = 2
 
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.DeclaredHostsMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.middlewares.SharedRobotsTxtMiddleware": 100,
     "crawlers.middlewares.RetryAfterMiddleware": 560,
 }
 ITEM_PIPELINES = {

@@ -216,7 +216,8 @@ def history(app: App, since, until, jurisdiction, source, change, paradigm, sear
     Example:
       policywatch history --since 2025-01-01 --jurisdiction CN --change amended --format json
     """
-    from storage.queries import HistoryFilter, history as query_history
+    from storage.queries import HistoryFilter
+    from storage.queries import history as query_history
 
     where = HistoryFilter(
         since=parse_when(since, "--since"), until=parse_when(until, "--until", end_of_day=True),
@@ -273,11 +274,11 @@ def show(app: App, instrument: str, fmt: str) -> None:
     store = app.store()
     with store.sessions() as session:
         found = _instrument_or_fail(session, instrument)
-        versions = [{"version": v.number, "recorded_at": v.recorded_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        versions = [{"version": v.number, "recorded_at": _iso(v.recorded_at),
                      "characters": len(v.text), "hash": v.text_hash[:12], "title": v.title,
                      "technical": v.technical}
                     for v in found.versions]
-        events = [{"detected_at": e.detected_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "change": e.kind,
+        events = [{"detected_at": _iso(e.detected_at), "change": e.kind,
                    "version": e.version_number, "baseline": e.baseline, "url": e.url,
                    "previous_url": e.previous_url, "provisions": e.provisions}
                   for e in instrument_events(session, found.id)]
@@ -285,7 +286,7 @@ def show(app: App, instrument: str, fmt: str) -> None:
                 "jurisdiction": found.jurisdiction, "level": found.level, "url": found.url,
                 "doc_type": found.doc_type, "language": found.language,
                 "published": found.published, "status": found.status,
-                "first_seen_at": found.first_seen_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "first_seen_at": _iso(found.first_seen_at),
                 "versions": versions, "events": events}
     if fmt == "json":
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
@@ -328,7 +329,7 @@ def diff(app: App, instrument: str, from_: int | None, to: int | None, full: boo
         if newest < 2 and from_ < 1:
             raise click.ClickException(f"{found.uid} has only one version: nothing to compare")
         old, new = version(session, found.id, from_), version(session, found.id, to)
-        for number, found_version in ((from_, old), (to, new)):
+        for number, found_version in ((to, new), (from_, old)):
             if found_version is None:
                 raise click.ClickException(
                     f"{found.uid} has no version {number} (versions 1 to {newest})")
@@ -376,13 +377,16 @@ def status(app: App, fmt: str) -> None:
         counts = dict(session.execute(select(Instrument.source_id, func.count(Instrument.id))
                                       .group_by(Instrument.source_id)).all())
         rows = [{"source": s.id, "jurisdiction": s.jurisdiction, "instruments": counts.get(s.id, 0),
-                 "last_check": s.last_attempt_at.strftime("%Y-%m-%dT%H:%M:%SZ") if s.last_attempt_at else None,
-                 "last_success": s.last_success_at.strftime("%Y-%m-%dT%H:%M:%SZ") if s.last_success_at else None,
+                 "last_check": _iso(s.last_attempt_at), "last_success": _iso(s.last_success_at),
                  "failures": s.consecutive_failures, "error_kind": s.last_error_kind,
                  "last_error": s.last_error}
                 for s in session.scalars(select(Source).order_by(Source.id))]
     click.echo(render(rows, ["source", "jurisdiction", "instruments", "last_check", "last_success",
                              "failures", "error_kind", "last_error"], fmt))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def main() -> None:

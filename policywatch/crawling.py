@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ def run_crawl(store: Store, sources: list[Source], files: dict[str, str],
         run_id = start_run(session, [s.id for s in sources], os.getpid())
 
     process = CrawlerProcess(scrapy_settings(crawl, store.url, run_id, progress))
+    # An unreachable host fails its robots.txt too; the page's own failure is what we report,
+    # once per source, instead of a traceback per host.
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     crawler = process.create_crawler(DeclaredSpider)
     process.crawl(crawler,
                   sources=json.dumps([str(p) for p in source_paths]) if source_paths else "",

@@ -20,8 +20,15 @@ from crawlers.extract import Extracted
 from crawlers.normalise import text_hash
 from storage.diffs import diff_provisions
 from storage.models import (
-    ChangeEvent, CrawlRun, EntryPage, Instrument, Problem, Snapshot, Source,
-    Version, utcnow,
+    ChangeEvent,
+    CrawlRun,
+    EntryPage,
+    Instrument,
+    Problem,
+    Snapshot,
+    Source,
+    Version,
+    utcnow,
 )
 
 WITHDRAW_AFTER = 3  # consecutive 404/410 answers before an instrument counts as withdrawn

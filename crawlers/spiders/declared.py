@@ -18,8 +18,13 @@ from typing import Any
 import scrapy
 from scrapy import Request, signals
 from scrapy.exceptions import (
-    CannotResolveHostError, DontCloseSpider, DownloadCancelledError,
-    DownloadConnectionRefusedError, DownloadFailedError, DownloadTimeoutError, IgnoreRequest,
+    CannotResolveHostError,
+    DontCloseSpider,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
     ResponseDataLossError,
 )
 from scrapy.http import Response

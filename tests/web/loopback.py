@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-
 import random
 import socket
 import struct
@@ -150,6 +149,13 @@ def pdf_document(title: str, text: str, noise: int) -> bytes:
 
 # --- the web -------------------------------------------------------------------------------
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """Clients that hang up (a timed-out crawler) are expected here, not errors."""
+
+
 class LoopbackWeb:
     """Named sites, each on its own loopback address; `epoch` and `noise` pick their content."""
 
@@ -180,8 +186,7 @@ class LoopbackWeb:
 
     def start(self) -> LoopbackWeb:
         for name, (ip, _) in self.sites.items():
-            server = ThreadingHTTPServer((ip, 0), _handler(self, name))
-            server.daemon_threads = True
+            server = QuietServer((ip, 0), _handler(self, name))
             self.base[name] = f"http://{ip}:{server.server_address[1]}"
             threading.Thread(target=server.serve_forever, daemon=True).start()
             self._servers.append(server)

@@ -12,8 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.web.loopback import (
-    LoopbackWeb, Page, chinese_listing, chinese_page, gbk_page, html_page, listing_page,
-    pdf_document, regulator_page,
+    LoopbackWeb,
+    Page,
+    chinese_listing,
+    chinese_page,
+    gbk_page,
+    html_page,
+    listing_page,
+    pdf_document,
+    regulator_page,
 )
 from tests.web.texts import csl, eo_14117, gdpr, pipl, to_html, wto
 

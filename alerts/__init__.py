@@ -1,0 +1,1 @@
+"""Email digests: composition, rendering, outbox and SMTP: not built yet."""

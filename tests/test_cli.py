@@ -1,0 +1,147 @@
+"""The command line as a user runs it: history filters and formats, show, diff, and clear errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from crawlers.extract import extract_document
+from storage.database import Store
+from storage.recorder import Fetch, SourceInfo, record_document, record_gone, upsert_source
+from tests.conftest import ROOT, run_cli
+from tests.web.loopback import regulator_page
+from tests.web.texts import gdpr, to_html
+
+EU = SourceInfo("eu-test", "EU", "supranational", "en")
+CN = SourceInfo("cn-test", "CN", "national", "zh")
+
+
+def _record(store, source, url, text, when, instrument_id=None):
+    body = regulator_page("Site", url.rsplit("/", 1)[-1], to_html(text), 1).encode()
+    with store.transaction() as session:
+        record_document(session, None, source, Fetch(source.id, url, url, 200, {}, body, instrument_id),
+                        extract_document(body, "text/html"), now=when)
+
+
+@pytest.fixture(scope="module")
+def history_db(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('history') / 'store.sqlite'}"
+    store = Store(url)
+    with store.transaction() as session:
+        for source in (EU, CN):
+            upsert_source(session, id=source.id, name=source.id, jurisdiction=source.jurisdiction,
+                          level=source.level, declaration_file=None)
+    _record(store, EU, "https://eu.example/adequacy", gdpr("45", "46"), datetime(2024, 1, 10))
+    _record(store, CN, "https://cn.example/pipl", "第三十八条 个人信息出境\n第三十九条 告知", datetime(2024, 2, 1))
+    _record(store, EU, "https://eu.example/adequacy",
+            gdpr("45", "46").replace("four years", "two years"), datetime(2024, 3, 5), instrument_id=1)
+    for day in (6, 7, 8):
+        with store.transaction() as session:
+            record_gone(session, None, 2, 404, now=datetime(2024, 3, day))
+    store.close()
+    return url
+
+
+def test_history_is_newest_first_with_the_json_contract(history_db):
+    events = run_cli("history", "--format", "json", db=history_db).json()
+    assert [(e["change"], e["jurisdiction"]) for e in events] == [
+        ("withdrawn", "CN"), ("amended", "EU"), ("new", "CN"), ("new", "EU")]
+    amended = events[1]
+    for key in ("instrument", "source", "jurisdiction", "title", "url", "change", "detected_at",
+                "version", "baseline", "paradigm", "previous_paradigm", "provisions"):
+        assert key in amended
+    assert amended["detected_at"] == "2024-03-05T00:00:00Z"
+    assert amended["version"] == 2 and amended["paradigm"] == "unknown"
+    assert amended["provisions"]["modified"][0]["ref"] == "Article 45"
+    assert re.fullmatch(r"eu-test/adequacy-[0-9a-f]{6}", amended["instrument"])
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--jurisdiction", "CN"], [("withdrawn", "CN"), ("new", "CN")]),
+    (["--source", "eu-test"], [("amended", "EU"), ("new", "EU")]),
+    (["--change", "amended"], [("amended", "EU")]),
+    (["--change", "new", "--change", "withdrawn"], [("withdrawn", "CN"), ("new", "CN"), ("new", "EU")]),
+    (["--since", "2024-02-01", "--until", "2024-03-05"], [("amended", "EU"), ("new", "CN")]),
+    (["--until", "2024-01-31"], [("new", "EU")]),
+    (["--search", "four years"], [("amended", "EU"), ("new", "EU")]),
+    (["--search", "个人信息出境"], [("withdrawn", "CN"), ("new", "CN")]),
+    (["--paradigm", "unknown", "--limit", "1"], [("withdrawn", "CN")]),
+    (["--paradigm", "restrictive"], []),
+])
+def test_history_filters(history_db, args, expected):
+    events = run_cli("history", *args, "--format", "json", db=history_db).json()
+    assert [(e["change"], e["jurisdiction"]) for e in events] == expected
+
+
+def test_history_table_and_csv(history_db):
+    table = run_cli("history", db=history_db).stdout
+    assert table.splitlines()[0].split()[:3] == ["DETECTED_AT", "CHANGE", "SOURCE"]
+    assert "[~Article 45]" in table
+    rows = list(csv.DictReader(io.StringIO(run_cli("history", "--format", "csv", db=history_db).stdout)))
+    assert [r["change"] for r in rows] == ["withdrawn", "amended", "new", "new"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["history", "--since", "last tuesday"], "'last tuesday' is not a date"),
+    (["history", "--change", "exploded"], "Invalid value for '--change'"),
+    (["show", "nope/does-not-exist"], "no instrument 'nope/does-not-exist'"),
+    (["diff", "eu-test/nothing"], "no instrument 'eu-test/nothing'"),
+    (["diff", "2"], "has only one version"),
+    (["diff", "1", "--to", "9"], "has no version 9 (versions 1 to 2)"),
+    (["crawl", "--sources", "/no/such/folder"], "no valid source declarations"),
+])
+def test_mistakes_get_one_clear_line(history_db, args, message):
+    result = run_cli(*args, db=history_db)
+    assert result.code != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_database_url_and_bad_config_are_one_line(tmp_path):
+    result = run_cli("history", db="nonsense://")
+    assert result.code == 1 and "Traceback" not in result.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[crawl]\nspeed = 3\n")
+    result = run_cli("history", config=bad)
+    assert result.code == 1 and "crawl.speed: unknown key" in result.stderr
+
+
+def test_show_and_diff_by_number_and_url(history_db):
+    shown = run_cli("show", "https://eu.example/adequacy", "--format", "json", db=history_db).json()
+    assert shown["status"] == "active" and [v["version"] for v in shown["versions"]] == [1, 2]
+    text = run_cli("show", "1", db=history_db).stdout
+    assert "versions:" in text and "events:" in text
+    diff = run_cli("diff", "1", "--from", "1", "--to", "2", "--format", "json", db=history_db).json()
+    assert diff == [{"change": "modified", "provision": "Article 45",
+                     "before": diff[0]["before"], "after": diff[0]["after"]}]
+    assert "four years" in diff[0]["before"] and "two years" in diff[0]["after"]
+    full = run_cli("diff", "1", "--full", db=history_db).stdout
+    assert "-" in full and "+" in full and "@@" in full
+
+
+def test_db_from_the_environment(history_db, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "POLICYWATCH_DB": history_db, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "policywatch", "history", "--format", "json"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0 and len(__import__("json").loads(done.stdout)) == 4
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (Path(ROOT) / "README.md").read_text()
+    help_text = run_cli("--help").stdout
+    commands = re.findall(r"^  (\w[\w-]*)\s", help_text.split("Commands:")[1], re.M)
+    assert commands
+    for command in commands:
+        assert re.search(rf"`policywatch (--\S+ \S+ )*{command}\b[^`]*`", readme), command
+    for command in commands:
+        result = run_cli(command, "--help")
+        assert "Example:" in result.stdout or command == "sources", command

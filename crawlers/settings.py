@@ -43,6 +43,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.SharedRobotsTxtMiddleware": 100,
     "crawlers.middlewares.RetryAfterMiddleware": 560,
 }
+EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawlers.throttle.ConditionalAutoThrottle": 0,
+}
 ITEM_PIPELINES = {
     "crawlers.pipelines.RecordPipeline": 300,
 }

@@ -164,15 +164,7 @@ def crawl(app: App, source_paths: tuple[str, ...], only: tuple[str, ...], quiet:
 
     catalogue, paths = app.catalogue(source_paths)
     _print_declaration_errors(catalogue)
-    selected = catalogue.sources
-    if only:
-        known = catalogue.by_id()
-        unknown = [s for s in only if s not in known]
-        if unknown:
-            raise click.ClickException(f"--source: no declared source {', '.join(map(repr, unknown))}")
-        selected = [known[s] for s in only]
-    if not selected:
-        raise click.ClickException("no valid source declarations to crawl")
+    selected = _select_sources(catalogue, only)
     store = app.store()
     click.echo(f"crawling {len(selected)} source(s) into {store.url}", err=True)
     summary = run_crawl(store, selected, catalogue.files, paths, app.config.crawl, not quiet)
@@ -188,6 +180,43 @@ def crawl(app: App, source_paths: tuple[str, ...], only: tuple[str, ...], quiet:
             click.echo(f"  {source_id}: {kind}: {url}: {message}")
         if len(summary.problems) > 20:
             click.echo(f"  … and {len(summary.problems) - 20} more")
+
+
+@cli.command()
+@sources_option
+@click.option("--source", "only", multiple=True, metavar="ID", help="Only this source (repeatable).")
+@pass_app
+def reextract(app: App, source_paths: tuple[str, ...], only: tuple[str, ...]) -> None:
+    """Re-read stored snapshots with the current extraction rules, without fetching anything.
+
+    A text that now reads differently becomes a *technical* version: shown by
+    `history --change technical`, never announced, and the base for the next crawl.
+
+    \b
+    Example:
+      policywatch reextract --sources my-sources/ --source eu-edpb
+    """
+    from policywatch.reextraction import reextract as reextract_snapshots
+
+    catalogue, _ = app.catalogue(source_paths)
+    _print_declaration_errors(catalogue)
+    selected = _select_sources(catalogue, only)
+    outcomes = reextract_snapshots(app.store(), selected, lambda line: click.echo(line, err=True))
+    click.echo(f"{sum(outcomes.values())} instrument(s): {outcomes['technical']} technical "
+               f"version(s), {outcomes['unchanged']} unchanged, {outcomes['error']} error(s)")
+
+
+def _select_sources(catalogue: Catalogue, only: tuple[str, ...]) -> list:
+    selected = catalogue.sources
+    if only:
+        known = catalogue.by_id()
+        unknown = [s for s in only if s not in known]
+        if unknown:
+            raise click.ClickException(f"--source: no declared source {', '.join(map(repr, unknown))}")
+        selected = [known[s] for s in only]
+    if not selected:
+        raise click.ClickException("no valid source declarations")
+    return selected
 
 
 # --- history, show, diff -------------------------------------------------------------------

@@ -97,7 +97,7 @@ def event_json(event: ChangeEvent, instrument: Instrument) -> dict:
     }
     if event.previous_url:
         record["previous_url"] = event.previous_url
-    if event.kind in ("amended", "restored") and event.provisions is not None:
+    if event.kind in ("amended", "restored", "technical") and event.provisions is not None:
         record["provisions"] = event.provisions
     return record
 

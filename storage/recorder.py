@@ -184,6 +184,26 @@ def _record_known(session: Session, run_id: int | None, instrument: Instrument, 
     return outcome
 
 
+def record_reextraction(session: Session, instrument: Instrument, extracted: Extracted,
+                        now: datetime | None = None) -> str:
+    """The latest snapshot read again with today's extraction: a changed text is a *technical*
+    version (the source did not change, our reading of it did) and is never announced."""
+    now = now or utcnow()
+    digest = text_hash(extracted.text)
+    latest = _latest_version(session, instrument)
+    if latest is None or digest == instrument.current_hash:
+        return "unchanged"
+    instrument.version_count += 1
+    session.add(Version(instrument_id=instrument.id, number=instrument.version_count,
+                        title=extracted.title, text=extracted.text, text_hash=digest,
+                        snapshot_id=latest.snapshot_id, technical=True, recorded_at=now))
+    instrument.current_hash = digest
+    instrument.title = extracted.title or instrument.title
+    provisions = diff_provisions(latest.text, extracted.text).to_json()
+    _event(session, instrument, "technical", None, now, provisions=provisions)
+    return "technical"
+
+
 def record_not_modified(session: Session, run_id: int | None, instrument_id: int,
                         now: datetime | None = None) -> str:
     """A 304: nothing changed (and a withdrawn instrument answering again is restored)."""

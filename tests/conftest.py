@@ -61,5 +61,6 @@ def db_url(tmp_path: Path) -> str:
 def fast_config(tmp_path: Path) -> Path:
     """Short timeouts so that fault tests finish quickly."""
     path = tmp_path / "policywatch.toml"
-    path.write_text('[crawl]\ntimeout = 1.5\nretry_after_max = 5\ncontact = "tests@example.org"\n')
+    path.write_text('[crawl]\ntimeout = 1.5\nretry_after_max = 5\nmax_download_mb = 1\n'
+                    'contact = "tests@example.org"\n')
     return path

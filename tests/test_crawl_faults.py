@@ -31,7 +31,9 @@ def test_faults_are_reported_as_source_health_not_changes(web, tmp_path, db_url,
     assert "reset" in status["fault-reset"]["last_error"]
     assert status["fault-robots"]["error_kind"] == "blocked"
     assert "robots.txt" in status["fault-robots"]["last_error"]
-    for source in ("fault-500", "fault-timeout", "fault-reset", "fault-robots"):
+    assert status["fault-huge"]["error_kind"] == "invalid"
+    assert "download size cap" in status["fault-huge"]["last_error"]
+    for source in ("fault-500", "fault-timeout", "fault-reset", "fault-robots", "fault-huge"):
         assert status[source]["failures"] == 1, source
         assert status[source]["instruments"] == 0, source
     # 429 with Retry-After: 1 — waited for, then fetched.

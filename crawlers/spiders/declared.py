@@ -78,7 +78,7 @@ def classify_failure(failure: Failure, timeout: float) -> tuple[str, str]:
     if isinstance(error, DownloadConnectionRefusedError):
         return "transient", "connection refused"
     if isinstance(error, DownloadCancelledError):
-        return "blocked", f"download cancelled: {error}"
+        return "invalid", f"larger than the download size cap: {error}"
     if isinstance(error, ResponseDataLossError | DownloadFailedError):
         return "transient", f"connection reset or lost ({type(error).__name__})"
     name = type(error).__name__

@@ -124,6 +124,7 @@ def faults_routes(web: LoopbackWeb) -> dict[str, Page]:
         "/reset/doc": Page(action="reset"),
         "/private/doc": html_page(regulator_page("Faults", "Private", law, web.noise)),
         "/redesign/doc": html_page(redesigned),
+        "/huge/doc": html_page(regulator_page("Faults", "Huge", law * 1200, web.noise)),
         "/busy/doc": html_page(regulator_page("Faults", "Busy regulator", law, web.noise),
                                action="retry-after",
                                headers={"Retry-After": "1", "X-Refusals": "1"}),
@@ -229,7 +230,8 @@ def write_fault_declarations(web: LoopbackWeb, folder: Path) -> Path:
     """One source per failure, so that each is reported on its own."""
     folder.mkdir(parents=True, exist_ok=True)
     faults = {"fault-500": "/error/doc", "fault-timeout": "/slow/doc", "fault-reset": "/reset/doc",
-              "fault-robots": "/private/doc", "fault-busy": "/busy/doc"}
+              "fault-robots": "/private/doc", "fault-busy": "/busy/doc",
+              "fault-huge": "/huge/doc"}
     for source_id, path in faults.items():
         (folder / f"{source_id}.yaml").write_text(f"""\
 id: {source_id}

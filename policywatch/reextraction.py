@@ -1,0 +1,51 @@
+"""Re-read stored snapshots with the current extraction rules (after a selector or extractor fix).
+
+The store keeps the raw bytes behind every version, so fixing extraction never needs a new
+crawl and never raises a false alert: a text that reads differently becomes a *technical*
+version, and the next crawl compares against it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from crawlers.catalogue import Source
+from crawlers.extract import ExtractionError, extract_document
+from storage.database import Store
+from storage.models import Instrument, Version
+from storage.recorder import record_reextraction, snapshot_body
+
+
+def reextract(store: Store, sources: list[Source],
+              report: Callable[[str], None] = lambda line: None) -> Counter:
+    """Re-extract the latest snapshot of every instrument of `sources`; count the outcomes."""
+    outcomes: Counter = Counter()
+    for source in sources:
+        with store.sessions() as session:
+            ids = session.scalars(select(Instrument.id).where(Instrument.source_id == source.id)
+                                  .order_by(Instrument.id)).all()
+        for instrument_id in ids:
+            with store.transaction() as session:
+                instrument = session.get(Instrument, instrument_id)
+                latest = session.scalar(select(Version).where(Version.instrument_id == instrument_id)
+                                        .order_by(Version.number.desc()).limit(1))
+                if latest is None or latest.snapshot is None:
+                    outcomes["no snapshot"] += 1
+                    continue
+                snapshot = latest.snapshot
+                try:
+                    extracted = extract_document(snapshot_body(snapshot),
+                                                 snapshot.headers.get("content-type"),
+                                                 source.extract, source.languages, snapshot.url)
+                except ExtractionError as exc:
+                    report(f"{instrument.uid}: {exc}")
+                    outcomes["error"] += 1
+                    continue
+                outcome = record_reextraction(session, instrument, extracted)
+                outcomes[outcome] += 1
+                if outcome == "technical":
+                    report(f"{instrument.uid}: technical version {instrument.version_count}")
+    return outcomes

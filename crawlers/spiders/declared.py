@@ -183,8 +183,10 @@ class DeclaredSpider(scrapy.Spider):
         return classify_status(response.status), self.entry_cache.get(requested)
 
     def _entry_failed(self, response: Response, answer: Answer) -> FetchProblem:
-        return FetchProblem(response.meta["source"], response.url, answer.kind,
-                            f"{response.meta['entry'].type} page: {answer.message}")
+        kind = answer.kind if answer.kind in ("transient", "blocked", "gone") else "invalid"
+        message = answer.message or f"unexpected HTTP {response.status}"
+        return FetchProblem(response.meta["source"], response.url, kind,
+                            f"{response.meta['entry'].type} page: {message}")
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         source = self.declared[response.meta["source"]]
@@ -234,7 +236,7 @@ class DeclaredSpider(scrapy.Spider):
         entry: Entry = response.meta["entry"]
         answer, cached = self._entry_answer(response)
         if answer.kind == "not-modified" and cached:
-            pages, nested = cached.links, ([cached.next_url] if cached.next_url else [])
+            pages, nested = cached.links, []
         elif answer.kind == "ok":
             try:
                 pages, nested = sitemap_links(response.body, response.url)
@@ -243,10 +245,8 @@ class DeclaredSpider(scrapy.Spider):
                 return
             pages = keep_links(pages, source.hosts, entry.follow)
             nested = keep_links(nested, source.hosts, None)
-            yield EntryPageSeen(source.id, response.url, _headers(response), pages or nested,
-                                None)
-            if nested:
-                pages = []
+            if not nested:  # an index is small and always read whole; a urlset is cached
+                yield EntryPageSeen(source.id, response.url, _headers(response), pages, None)
         else:
             yield self._entry_failed(response, answer)
             return

@@ -140,10 +140,18 @@ def bulk_routes(web: LoopbackWeb) -> dict[str, Page]:
     routes = {f"/gazette/{n:03d}.html": html_page(regulator_page(
         "Gazette", f"Notice {n} on transfers", to_html(articles.replace("Article 46", f"Article {n}")),
         web.noise), delay=0.15) for n in range(1, BULK_DOCUMENTS + 1)}
-    sitemap = ('<?xml version="1.0" encoding="UTF-8"?>'
-               '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-               + "".join(f"<url><loc>{web.url(BULK, p)}</loc></url>" for p in routes) + "</urlset>")
-    routes["/sitemap.xml"] = Page(sitemap.encode(), "application/xml", validator=None)
+    paths = list(routes)
+    halves = {"/sitemap-1.xml": paths[: len(paths) // 2], "/sitemap-2.xml": paths[len(paths) // 2:]}
+    for name, part in halves.items():  # a sitemap index of two urlsets
+        urlset = ('<?xml version="1.0" encoding="UTF-8"?>'
+                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                  + "".join(f"<url><loc>{web.url(BULK, p)}</loc></url>" for p in part) + "</urlset>")
+        routes[name] = Page(urlset.encode(), "application/xml")
+    index = ('<?xml version="1.0" encoding="UTF-8"?>'
+             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+             + "".join(f"<sitemap><loc>{web.url(BULK, n)}</loc></sitemap>" for n in halves)
+             + "</sitemapindex>")
+    routes["/sitemap.xml"] = Page(index.encode(), "application/xml", validator=None)
     return routes
 
 

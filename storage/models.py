@@ -146,6 +146,7 @@ class Version(Base):
     technical: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     paradigm: Mapped[str | None] = mapped_column(String(20))
+    classification: Mapped[dict | None] = mapped_column(JSON)  # scores, relevant, evidence
 
     instrument: Mapped[Instrument] = relationship(back_populates="versions")
     snapshot: Mapped[Snapshot | None] = relationship()
@@ -167,6 +168,7 @@ class ChangeEvent(Base):
     provisions: Mapped[dict | None] = mapped_column(JSON)
     paradigm: Mapped[str | None] = mapped_column(String(20))
     previous_paradigm: Mapped[str | None] = mapped_column(String(20))
+    shift: Mapped[dict | None] = mapped_column(JSON)  # paradigms.shifts.version_shift
 
     instrument: Mapped[Instrument] = relationship()
 
@@ -184,3 +186,21 @@ class EntryPage(Base):
     links: Mapped[list] = mapped_column(JSON, default=list)
     next_url: Mapped[str | None] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DroppedDocument(Base):
+    """A discovered document that the relevance filter kept out of the instruments, and why."""
+
+    __tablename__ = "dropped_documents"
+    __table_args__ = (UniqueConstraint("source_id", "url", name="uq_dropped_documents_source_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(100), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -99,6 +99,8 @@ def event_json(event: ChangeEvent, instrument: Instrument) -> dict:
         record["previous_url"] = event.previous_url
     if event.kind in ("amended", "restored", "technical") and event.provisions is not None:
         record["provisions"] = event.provisions
+    if event.shift:
+        record["shift"] = event.shift
     return record
 
 

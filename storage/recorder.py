@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from crawlers.extract import Extracted
 from crawlers.normalise import text_hash
+from paradigms.classifier import classify_text
+from paradigms.shifts import version_shift
 from storage.diffs import diff_provisions
 from storage.models import (
     ChangeEvent,
@@ -89,13 +91,21 @@ def _latest_version(session: Session, instrument: Instrument) -> Version | None:
                           .order_by(Version.number.desc()).limit(1))
 
 
+def classified_version(instrument: Instrument, text: str, title: str, digest: str,
+                       snapshot_id: int | None, now: datetime, technical: bool = False) -> Version:
+    """The next version of an instrument, classified into its paradigm."""
+    classification = classify_text(text).to_json()
+    instrument.version_count += 1
+    return Version(instrument_id=instrument.id, number=instrument.version_count, title=title,
+                   text=text, text_hash=digest, snapshot_id=snapshot_id, recorded_at=now,
+                   technical=technical, paradigm=classification["paradigm"],
+                   classification=classification)
+
+
 def _add_version(session: Session, instrument: Instrument, fetch: Fetch, extracted: Extracted,
                  digest: str, now: datetime) -> Version:
     snapshot = store_snapshot(session, fetch, now)
-    instrument.version_count += 1
-    version = Version(instrument_id=instrument.id, number=instrument.version_count,
-                      title=extracted.title, text=extracted.text, text_hash=digest,
-                      snapshot_id=snapshot.id, recorded_at=now)
+    version = classified_version(instrument, extracted.text, extracted.title, digest, snapshot.id, now)
     session.add(version)
     instrument.current_hash = digest
     instrument.title = extracted.title or instrument.title
@@ -105,13 +115,31 @@ def _add_version(session: Session, instrument: Instrument, fetch: Fetch, extract
     return version
 
 
+def _current_paradigm(session: Session, instrument: Instrument) -> str | None:
+    return session.scalar(select(Version.paradigm).where(Version.instrument_id == instrument.id)
+                          .order_by(Version.number.desc()).limit(1))
+
+
 def _event(session: Session, instrument: Instrument, kind: str, run_id: int | None,
            now: datetime, **fields) -> ChangeEvent:
+    session.flush()
+    fields.setdefault("paradigm", _current_paradigm(session, instrument))
     event = ChangeEvent(instrument_id=instrument.id, run_id=run_id, kind=kind,
                         version_number=instrument.version_count, detected_at=now,
                         url=instrument.url, **fields)
     session.add(event)
     return event
+
+
+def _change_fields(previous: Version | None, current: Version) -> dict:
+    """provisions, previous_paradigm and shift of an event that made `current` from `previous`."""
+    provisions = diff_provisions(previous.text if previous else "", current.text)
+    return {
+        "provisions": provisions.to_json(),
+        "previous_paradigm": previous.paradigm if previous else None,
+        "shift": version_shift(previous.classification if previous else None,
+                               current.classification or {}, provisions.refs),
+    }
 
 
 def _validators(instrument: Instrument, fetch: Fetch, now: datetime) -> None:
@@ -170,16 +198,16 @@ def _record_known(session: Session, run_id: int | None, instrument: Instrument, 
         previous_url, instrument.url = instrument.url, fetch.url
         _event(session, instrument, "moved", run_id, now, previous_url=previous_url)
         outcome = "moved"
-    provisions = None
+    change: dict = {}
     if changed:
-        _add_version(session, instrument, fetch, extracted, digest, now)
-        provisions = diff_provisions(previous.text if previous else "", extracted.text).to_json()
+        change = _change_fields(previous, _add_version(session, instrument, fetch, extracted,
+                                                       digest, now))
     if instrument.status == "withdrawn":
         instrument.status = "active"
-        _event(session, instrument, "restored", run_id, now, provisions=provisions)
+        _event(session, instrument, "restored", run_id, now, **change)
         return "restored"
     if changed:
-        _event(session, instrument, "amended", run_id, now, provisions=provisions)
+        _event(session, instrument, "amended", run_id, now, **change)
         return "amended"
     return outcome
 
@@ -193,14 +221,12 @@ def record_reextraction(session: Session, instrument: Instrument, extracted: Ext
     latest = _latest_version(session, instrument)
     if latest is None or digest == instrument.current_hash:
         return "unchanged"
-    instrument.version_count += 1
-    session.add(Version(instrument_id=instrument.id, number=instrument.version_count,
-                        title=extracted.title, text=extracted.text, text_hash=digest,
-                        snapshot_id=latest.snapshot_id, technical=True, recorded_at=now))
+    version = classified_version(instrument, extracted.text, extracted.title, digest,
+                                 latest.snapshot_id, now, technical=True)
+    session.add(version)
     instrument.current_hash = digest
     instrument.title = extracted.title or instrument.title
-    provisions = diff_provisions(latest.text, extracted.text).to_json()
-    _event(session, instrument, "technical", None, now, provisions=provisions)
+    _event(session, instrument, "technical", None, now, **_change_fields(latest, version))
     return "technical"
 
 

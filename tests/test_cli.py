@@ -56,7 +56,9 @@ def test_history_is_newest_first_with_the_json_contract(history_db):
                 "version", "baseline", "paradigm", "previous_paradigm", "provisions"):
         assert key in amended
     assert amended["detected_at"] == "2024-03-05T00:00:00Z"
-    assert amended["version"] == 2 and amended["paradigm"] == "unknown"
+    assert amended["version"] == 2
+    assert (amended["paradigm"], amended["previous_paradigm"]) == ("prudent", "prudent")
+    assert events[0]["paradigm"] == "unknown"  # two article titles say nothing about transfers
     assert amended["provisions"]["modified"][0]["ref"] == "Article 45"
     assert re.fullmatch(r"eu-test/adequacy-[0-9a-f]{6}", amended["instrument"])
 
@@ -71,6 +73,7 @@ def test_history_is_newest_first_with_the_json_contract(history_db):
     (["--search", "four years"], [("amended", "EU"), ("new", "EU")]),
     (["--search", "个人信息出境"], [("withdrawn", "CN"), ("new", "CN")]),
     (["--paradigm", "unknown", "--limit", "1"], [("withdrawn", "CN")]),
+    (["--paradigm", "prudent"], [("amended", "EU"), ("new", "EU")]),
     (["--paradigm", "restrictive"], []),
 ])
 def test_history_filters(history_db, args, expected):

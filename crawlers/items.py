@@ -16,6 +16,7 @@ class DocumentFetched:
     headers: dict[str, str]
     body: bytes
     instrument_id: int | None
+    watched: bool = False  # a known instrument or a declared `document` entry: never filtered
 
 
 @dataclass
@@ -23,7 +24,7 @@ class NotModified:
     """A 304 answer to a conditional re-check of a known instrument."""
 
     source_id: str
-    instrument_id: int
+    instrument_id: int | None  # None: a document the relevance filter dropped before
     url: str
 
 

@@ -16,11 +16,14 @@ from scrapy.crawler import Crawler
 
 from crawlers.extract import ExtractionError, extract_document
 from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, NotModified
+from paradigms.classifier import classify_text
 from storage.database import Store
+from storage.queries import is_known
 from storage.recorder import (
     Fetch,
     SourceInfo,
     record_document,
+    record_dropped,
     record_entry_page,
     record_gone,
     record_not_modified,
@@ -86,8 +89,16 @@ class RecordPipeline:
                               source.languages[0] if source.languages else None)
             fetch = Fetch(item.source_id, item.requested_url, item.url, item.status, item.headers,
                           item.body, item.instrument_id)
+            if source.relevance == "auto" and not item.watched and \
+                    not is_known(session, source.id, item.url):
+                verdict = classify_text(extracted.text)
+                if not verdict.relevant:
+                    record_dropped(session, source.id, fetch, extracted.title, verdict.scores)
+                    return "irrelevant"
             return record_document(session, self.run_id, info, fetch, extracted)
         if isinstance(item, NotModified):
+            if item.instrument_id is None:
+                return "irrelevant"
             return record_not_modified(session, self.run_id, item.instrument_id)
         if isinstance(item, Gone):
             return record_gone(session, self.run_id, item.instrument_id, item.status,

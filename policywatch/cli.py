@@ -134,11 +134,7 @@ def sources_check(app: App, source_paths: tuple[str, ...]) -> None:
     """
     catalogue, _ = app.catalogue(source_paths)
     _print_declaration_errors(catalogue)
-    auto = [s.id for s in catalogue.sources if s.relevance == "auto"]
     click.echo(f"{len(catalogue.sources)} valid declaration(s), {len(catalogue.errors)} error(s)")
-    if auto:
-        click.echo(f"note: 'relevance: auto' is treated as 'all' until the relevance filter lands "
-                   f"({len(auto)} source(s))")
     if catalogue.errors:
         sys.exit(1)
 
@@ -170,10 +166,11 @@ def crawl(app: App, source_paths: tuple[str, ...], only: tuple[str, ...], quiet:
     summary = run_crawl(store, selected, catalogue.files, paths, app.config.crawl, not quiet)
     rows = [{"source": sid, **{k: counts.get(k, 0) for k in
              ("new", "amended", "withdrawn", "restored", "moved", "unchanged")},
+             "dropped": counts.get("irrelevant", 0),
              "errors": counts.get("error", 0) + counts.get("gone", 0)}
             for sid, counts in summary.per_source.items()]
     click.echo(render(rows, ["source", "new", "amended", "withdrawn", "restored", "moved",
-                             "unchanged", "errors"], "table"))
+                             "unchanged", "dropped", "errors"], "table"))
     if summary.problems:
         click.echo(f"\n{len(summary.problems)} problem(s) (see `policywatch status`):")
         for source_id, kind, url, message in summary.problems[:20]:
@@ -383,6 +380,116 @@ def diff(app: App, instrument: str, from_: int | None, to: int | None, full: boo
         click.echo("")
         for line in unified_text_diff(old_text, new_text, f"version {from_}", f"version {to}"):
             click.echo(line)
+
+
+# --- classification -----------------------------------------------------------------------
+
+def _read_target(target: str) -> tuple[bytes, str | None, str]:
+    """The bytes and content type of a file, a URL or standard input ('-')."""
+    if target == "-":
+        return sys.stdin.buffer.read(), None, "standard input"
+    if target.startswith(("http://", "https://")):
+        import urllib.request
+
+        request = urllib.request.Request(target, headers={
+            "User-Agent": f"policywatch/{__version__} (+https://github.com/policywatch/policywatch)"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http/https only)
+                body = response.read(25 * 1024 * 1024 + 1)
+                content_type = response.headers.get("Content-Type")
+        except OSError as exc:
+            raise click.ClickException(f"{target}: cannot fetch: {exc}") from None
+        if len(body) > 25 * 1024 * 1024:
+            raise click.ClickException(f"{target}: larger than 25 MB")
+        return body, content_type, target
+    path = Path(target)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{target}: cannot read: {exc.strerror or exc}") from None
+    kinds = {".pdf": "application/pdf", ".html": "text/html", ".htm": "text/html"}
+    return body, kinds.get(path.suffix.lower(), "text/plain"), target
+
+
+@cli.command()
+@click.argument("target", metavar="FILE|URL|-")
+@format_option
+def classify(target: str, fmt: str) -> None:
+    """Paradigm, scores and quoted evidence for one text (HTML, PDF or plain text).
+
+    \b
+    Example:
+      policywatch classify tests/fixtures/corpus/cn-pipl-2021.md --format json
+    """
+    from crawlers.extract import ExtractionError, extract_document
+    from paradigms.classifier import classify_text
+    from paradigms.taxonomy import PARADIGM_NAMES
+
+    body, content_type, where = _read_target(target)
+    try:
+        text = extract_document(body, content_type).text
+    except ExtractionError as exc:
+        raise click.ClickException(f"{where}: {exc}") from None
+    result = classify_text(text).to_json()
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    if fmt == "csv":
+        click.echo(render(result["evidence"], ["provision", "paradigm", "dimension", "indicator",
+                                               "quote"], "csv"))
+        return
+    scores = ", ".join(f"{p} {s}" for p, s in result["scores"].items())
+    click.echo(f"paradigm:  {result['paradigm']} ({PARADIGM_NAMES[result['paradigm']]})")
+    click.echo(f"scores:    {scores}")
+    click.echo(f"relevant:  {'yes' if result['relevant'] else 'no'}")
+    if result["evidence"]:
+        click.echo("\nevidence:")
+        click.echo(render(result["evidence"], ["provision", "paradigm", "dimension", "quote"],
+                          "table"))
+
+
+@cli.command()
+@pass_app
+def reclassify(app: App) -> None:
+    """Re-run the classifier over every stored version, after the classifier improved.
+
+    Labels, scores, evidence and the shifts of existing events are updated; no change event is
+    created.
+
+    \b
+    Example:
+      policywatch reclassify
+    """
+    from storage.reclassify import reclassify_store
+
+    counts = reclassify_store(app.store())
+    click.echo(f"{counts['versions']} version(s) classified, {counts['relabelled']} relabelled, "
+               f"{counts['events']} event(s) updated")
+
+
+@cli.command()
+@click.option("--source", multiple=True, metavar="ID", help="Source id (repeatable).")
+@format_option
+@pass_app
+def dropped(app: App, source: tuple[str, ...], fmt: str) -> None:
+    """Documents the relevance filter kept out of the instruments, and why.
+
+    \b
+    Example:
+      policywatch dropped --source eu-edpb --format json
+    """
+    from sqlalchemy import select
+
+    from storage.models import DroppedDocument
+
+    with app.store().sessions() as session:
+        query = select(DroppedDocument).order_by(DroppedDocument.last_seen_at.desc())
+        if source:
+            query = query.where(DroppedDocument.source_id.in_(source))
+        rows = [{"source": d.source_id, "title": d.title, "url": d.url, "reason": d.reason,
+                 "first_seen": _iso(d.first_seen_at), "last_seen": _iso(d.last_seen_at)}
+                for d in session.scalars(query)]
+    click.echo(render(rows, ["source", "last_seen", "title", "reason", "url"], fmt))
 
 
 # --- status --------------------------------------------------------------------------------

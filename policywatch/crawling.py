@@ -22,7 +22,8 @@ from storage.database import Store
 from storage.models import Problem
 from storage.recorder import finish_run, start_run, upsert_source
 
-OUTCOMES = ("new", "amended", "withdrawn", "restored", "moved", "unchanged", "gone", "error")
+OUTCOMES = ("new", "amended", "withdrawn", "restored", "moved", "unchanged", "gone", "error",
+            "irrelevant")
 
 
 @dataclass

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import ChangeEvent, EntryPage, Instrument, Version
+from storage.models import ChangeEvent, DroppedDocument, EntryPage, Instrument, Version
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,19 @@ def known_instruments(session: Session, source_ids: list[str]) -> list[KnownInst
         Instrument.last_modified, Instrument.status,
     ).where(Instrument.source_id.in_(source_ids)).order_by(Instrument.id))
     return [KnownInstrument(*row) for row in rows]
+
+
+def is_known(session: Session, source_id: str, url: str) -> bool:
+    return session.scalar(select(Instrument.id).where(Instrument.source_id == source_id,
+                                                      Instrument.url == url)) is not None
+
+
+def dropped_validators(session: Session, source_ids: list[str]) -> dict[tuple[str, str], tuple]:
+    """(source, url) → (etag, last_modified) of documents the relevance filter dropped."""
+    rows = session.execute(select(DroppedDocument.source_id, DroppedDocument.url, DroppedDocument.etag,
+                                  DroppedDocument.last_modified)
+                           .where(DroppedDocument.source_id.in_(source_ids)))
+    return {(source, url): (etag, modified) for source, url, etag, modified in rows}
 
 
 def entry_page_cache(session: Session, source_ids: list[str]) -> dict[str, EntryPage]:

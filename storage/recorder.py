@@ -24,6 +24,7 @@ from storage.diffs import diff_provisions
 from storage.models import (
     ChangeEvent,
     CrawlRun,
+    DroppedDocument,
     EntryPage,
     Instrument,
     Problem,
@@ -262,6 +263,23 @@ def record_gone(session: Session, run_id: int | None, instrument_id: int, status
                    f"HTTP {status} ({instrument.gone_checks} of {withdraw_after} before withdrawn)",
                    now, severity="warning")
     return "gone"
+
+
+def record_dropped(session: Session, source_id: str, fetch: Fetch, title: str, scores: dict,
+                   now: datetime | None = None) -> None:
+    """Keep a discovered document out of the instruments, saying why (relevance: auto)."""
+    now = now or utcnow()
+    dropped = session.scalar(select(DroppedDocument).where(
+        DroppedDocument.source_id == source_id, DroppedDocument.url == fetch.url))
+    if dropped is None:
+        dropped = DroppedDocument(source_id=source_id, url=fetch.url, first_seen_at=now)
+        session.add(dropped)
+    headers = {k.lower(): v for k, v in fetch.headers.items()}
+    dropped.title, dropped.scores, dropped.last_seen_at = title, scores, now
+    dropped.etag, dropped.last_modified = headers.get("etag"), headers.get("last-modified")
+    dropped.reason = ("says nothing about cross-border data transfers (evidence F/P/R "
+                      f"{scores.get('facilitation', 0)}/{scores.get('prudent', 0)}/"
+                      f"{scores.get('restrictive', 0)})")
 
 
 def record_problem(session: Session, run_id: int | None, source_id: str, url: str | None,

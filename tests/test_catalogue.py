@@ -102,7 +102,6 @@ def test_sources_check_prints_one_line_per_error_and_fails(tmp_path: Path):
     assert result.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'bad.yaml'}: every: 'sometimes' is not an interval like 30m, 6h, 1d or 2w"]
     assert "1 valid declaration(s), 1 error(s)" in result.stdout
-    assert "relevance: auto' is treated as 'all'" in result.stdout
 
 
 def test_sources_list_formats(tmp_path: Path):

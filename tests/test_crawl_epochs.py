@@ -160,5 +160,5 @@ def test_show_and_diff_tell_the_story_of_one_instrument(epochs):
 def test_crawl_summary_counts_per_source(epochs):
     summary = epochs["epoch2"].crawl.stdout
     edpb_row = next(line for line in summary.splitlines() if line.startswith("eu-edpb"))
-    # new, amended, withdrawn, restored, moved, unchanged, errors
-    assert edpb_row.split()[1:] == ["1", "1", "0", "0", "0", "2", "0"]
+    # new, amended, withdrawn, restored, moved, unchanged, dropped, errors
+    assert edpb_row.split()[1:] == ["1", "1", "0", "0", "0", "2", "0", "0"]

@@ -144,3 +144,22 @@ def test_a_crash_inside_a_write_leaves_nothing_half_written(store):
     assert (count(store, Version), count(store, Snapshot), count(store, ChangeEvent)) == (1, 1, 1)
     assert record(store, amended, instrument_id=known) == "amended"  # done once, on retry
     assert count(store, ChangeEvent) == 2
+
+
+def test_amendment_event_carries_the_paradigm_shift(store):
+    from storage.queries import HistoryFilter, history
+    from tests.test_paradigms import RESTRICTIVE_LAW
+
+    restrictive = RESTRICTIVE_LAW.replace("\n", "\n\n")
+    relaxed = restrictive.replace(
+        "Any transfer abroad requires passing a government security assessment organised by the national authority.",
+        "Transfers abroad may take place under standard contractual clauses or certification; "
+        "controllers transferring data of fewer than 100,000 persons are exempt from any assessment.")
+    record(store, page(1, restrictive))
+    record(store, page(2, relaxed), instrument_id=instrument_id(store))
+    with store.sessions() as session:
+        amended, new = history(session, HistoryFilter())
+    assert new["paradigm"] == "restrictive" and new["previous_paradigm"] is None
+    assert (amended["previous_paradigm"], amended["paradigm"]) == ("restrictive", "prudent")
+    assert amended["shift"]["away_from"] == "restrictive"
+    assert amended["shift"]["provisions"] == ["Article 3"]

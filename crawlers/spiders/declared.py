@@ -36,7 +36,7 @@ from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, N
 from crawlers.links import FeedError, feed_links, keep_links, listing_links, next_page, sitemap_links
 from crawlers.middlewares import UndeclaredHost
 from storage.database import Store
-from storage.queries import entry_page_cache, known_instruments
+from storage.queries import dropped_validators, entry_page_cache, known_instruments
 
 GONE = (404, 410)
 BLOCKED = (401, 403, 407, 451)
@@ -115,6 +115,7 @@ class DeclaredSpider(scrapy.Spider):
         with store.sessions() as session:
             self.known = known_instruments(session, list(self.declared))
             self.entry_cache = entry_page_cache(session, list(self.declared))
+            self.dropped = dropped_validators(session, list(self.declared))
         store.close()
         self.known_urls = {(k.source_id, k.url) for k in self.known}
         self.queued: set[tuple[str, str]] = set()
@@ -133,7 +134,7 @@ class DeclaredSpider(scrapy.Spider):
             yield Request(
                 known.url, callback=self.parse_document, errback=self.on_error, dont_filter=True,
                 headers=_conditional(known.etag, known.last_modified), priority=10,
-                meta=self._meta(source, instrument_id=known.id))
+                meta=self._meta(source, instrument_id=known.id, watched=True))
         if not self.known:
             self.discovery_started = True
             for request in self.entry_requests():
@@ -152,7 +153,7 @@ class DeclaredSpider(scrapy.Spider):
         for source in self.declared.values():
             for entry in source.entries:
                 if entry.type == "document":
-                    yield from self.document_requests(source, [entry.url], entry.url)
+                    yield from self.document_requests(source, [entry.url], entry.url, watched=True)
                 else:
                     yield self.entry_request(source, entry, entry.url, page=1)
 
@@ -164,14 +165,17 @@ class DeclaredSpider(scrapy.Spider):
         return Request(url, callback=callback, errback=self.on_error, headers=headers,
                        meta=self._meta(source, entry=entry, page=page), priority=5)
 
-    def document_requests(self, source: Source, urls: list[str], found_on: str) -> Iterator[Request]:
+    def document_requests(self, source: Source, urls: list[str], found_on: str,
+                          watched: bool = False) -> Iterator[Request]:
         for url in urls:
             key = (source.id, url)
             if key in self.known_urls or key in self.queued:
                 continue
             self.queued.add(key)
+            dropped = self.dropped.get(key) if not watched else None
             yield Request(url, callback=self.parse_document, errback=self.on_error,
-                          meta=self._meta(source, found_on=found_on))
+                          headers=_conditional(*dropped) if dropped else {},
+                          meta=self._meta(source, found_on=found_on, watched=watched))
 
     def _meta(self, source: Source, **extra: Any) -> dict[str, Any]:
         return {"source": source.id, "allowed_hosts": source.hosts,
@@ -263,8 +267,9 @@ class DeclaredSpider(scrapy.Spider):
         if answer.kind == "ok":
             self.known_urls.add((source_id, response.url))
             yield DocumentFetched(source_id, requested, response.url, response.status,
-                                  _headers(response), response.body, instrument_id)
-        elif answer.kind == "not-modified" and instrument_id is not None:
+                                  _headers(response), response.body, instrument_id,
+                                  watched=instrument_id is not None or response.meta.get("watched", False))
+        elif answer.kind == "not-modified":
             yield NotModified(source_id, instrument_id, requested)
         elif answer.kind == "gone" and instrument_id is not None:
             yield Gone(source_id, instrument_id, requested, response.status)

@@ -49,7 +49,39 @@ def edpb_routes(web: LoopbackWeb) -> dict[str, Page]:
         routes[f"/our-documents/?page={number}"] = html_page(
             listing_page("EDPB", [(path, docs[path][0])], next_href, web.noise))
     routes["/robots.txt"] = Page(b"User-agent: *\nDisallow: /private/\n", "text/plain", validator=None)
+    news = {
+        "/news/2026/edpb-fines-retailer_en": ("EDPB welcomes fine against retailer",
+                                              "<p>The supervisory authority fined a retailer for failing to "
+                                              "secure payment card data after a cyber attack.</p>"),
+        "/news/2026/annual-report_en": ("Annual report 2025",
+                                        "<p>The Board published its annual report: complaints about "
+                                        "marketing emails rose by 12%.</p>"),
+        "/news/2026/statement-transfers_en": ("Statement on transfers to third countries",
+                                              to_html(gdpr("49", "50"))),
+    }
+    for path, (title, body) in news.items():
+        routes[path] = html_page(regulator_page("EDPB", title, body, web.noise))
+    routes["/news/?page=1"] = html_page(listing_page("EDPB", [(p, t) for p, (t, _) in news.items()],
+                                                     None, web.noise))
     return routes
+
+
+def write_news_declaration(web: LoopbackWeb, folder: Path) -> Path:
+    """EDPB news with the relevance filter on: only news about transfers becomes an instrument."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "eu-edpb-news.yaml").write_text(f"""\
+id: eu-edpb-news
+name: EDPB news (loopback)
+jurisdiction: EU
+level: supranational
+body: regulator
+relevance: auto
+entries:
+  - type: listing
+    url: {web.url(EDPB, "/news/?page=1")}
+    links: "div.view-content a.doc"
+""")
+    return folder
 
 
 def cac_routes(web: LoopbackWeb) -> dict[str, Page]:

@@ -444,7 +444,7 @@ def classify(target: str, fmt: str) -> None:
     click.echo(f"relevant:  {'yes' if result['relevant'] else 'no'}")
     if result["evidence"]:
         click.echo("\nevidence:")
-        click.echo(render(result["evidence"], ["provision", "paradigm", "dimension", "quote"],
+        click.echo(render(result["evidence"], ["provision", "paradigm", "dimension", "indicator", "quote"],
                           "table"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Sequence
 
 import click
@@ -26,14 +27,35 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def display_width(text: str) -> int:
+    """Terminal columns a text takes: CJK and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _fit(text: str, width: int) -> str:
+    if display_width(text) <= width:
+        return text
+    out, used = "", 0
+    for char in text:
+        used += display_width(char)
+        if used > width - 1:
+            break
+        out += char
+    return out + "…"
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
 def render_table(rows: Sequence[dict], columns: Sequence[str], max_width: int = 60) -> str:
     if not rows:
         return "(nothing)"
-    cells = [[_cell(row.get(c)).replace("\n", " ") for c in columns] for row in rows]
-    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in line] for line in cells]
-    widths = [max(len(col), *(len(line[i]) for line in cells)) for i, col in enumerate(columns)]
-    head = "  ".join(col.upper().ljust(w) for col, w in zip(columns, widths, strict=True))
-    lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+    cells = [[_fit(_cell(row.get(c)).replace("\n", " "), max_width) for c in columns] for row in rows]
+    widths = [max(len(col), *(display_width(line[i]) for line in cells))
+              for i, col in enumerate(columns)]
+    head = "  ".join(_pad(col.upper(), w) for col, w in zip(columns, widths, strict=True))
+    lines = ["  ".join(_pad(c, w) for c, w in zip(line, widths, strict=True)).rstrip()
              for line in cells]
     return "\n".join([head, "  ".join("-" * w for w in widths), *lines])
 

@@ -449,6 +449,57 @@ def classify(target: str, fmt: str) -> None:
 
 
 @cli.command()
+@click.option("--by", type=click.Choice(["year", "quarter"]), default="year", show_default=True,
+              help="Period length.")
+@click.option("--chart", type=click.Path(dir_okay=False, writable=True), metavar="FILE.png",
+              help="Also draw the shares over time, flagged shifts marked, as a PNG.")
+@format_option
+@pass_app
+def trends(app: App, by: str, chart: str | None, fmt: str) -> None:
+    """Paradigm shares of the instruments in force per period, and flagged shifts.
+
+    Flags: a jurisdiction whose instruments in force change dominant paradigm, a share that
+    moves 15 points against the previous periods, a burst of new restrictive instruments.
+
+    \b
+    Example:
+      policywatch trends --by quarter --chart trends.png
+    """
+    from paradigms.trends import compute_trends, trends_json
+    from storage.queries import trend_histories
+
+    with app.store().sessions() as session:
+        histories = trend_histories(session)
+    periods, flags = compute_trends(histories, by)
+    if chart:
+        from paradigms.chart import draw_trend_chart
+
+        try:
+            Path(chart).write_bytes(draw_trend_chart(periods, flags))
+        except OSError as exc:
+            raise click.ClickException(f"--chart: cannot write {chart}: {exc.strerror}") from None
+    if fmt == "json":
+        click.echo(json.dumps(trends_json(periods, flags), ensure_ascii=False, indent=2))
+        return
+    rows = [{"period": p.period, "in_force": p.in_force,
+             **{name: f"{p.shares[name]:.0%}" for name in ("facilitation", "prudent", "restrictive")},
+             "unknown": p.counts.get("unknown", 0),
+             "national/regional R": f"{p.by_level.get('national/regional', {}).get('restrictive', 0):.0%}",
+             "multi/bilateral R": f"{p.by_level.get('multilateral/bilateral', {}).get('restrictive', 0):.0%}"}
+            for p in periods]
+    columns = ["period", "in_force", "facilitation", "prudent", "restrictive", "unknown",
+               "national/regional R", "multi/bilateral R"]
+    click.echo(render(rows, columns, fmt))
+    if fmt == "table" and flags:
+        click.echo("\nflagged shifts:")
+        for flag in flags:
+            more = f" ({', '.join(flag.instruments[:4])}{' …' if len(flag.instruments) > 4 else ''})"
+            click.echo(f"  {flag.period}  {flag.kind:<18} {flag.message}{more if flag.instruments else ''}")
+    if chart:
+        click.echo(f"chart written to {chart}", err=True)
+
+
+@cli.command()
 @pass_app
 def reclassify(app: App) -> None:
     """Re-run the classifier over every stored version, after the classifier improved.

@@ -135,3 +135,46 @@ def instrument_events(session: Session, instrument_id: int) -> list[ChangeEvent]
 def version(session: Session, instrument_id: int, number: int) -> Version | None:
     return session.scalar(select(Version).where(Version.instrument_id == instrument_id,
                                                 Version.number == number))
+
+
+def trend_histories(session: Session) -> list:
+    """What trends need of every instrument: in force since, labels over time, withdrawals."""
+    from datetime import date
+
+    from paradigms.trends import InstrumentHistory
+
+    histories = []
+    versions: dict[int, list[tuple[date, str]]] = {}
+    for instrument_id, recorded_at, paradigm in session.execute(
+            select(Version.instrument_id, Version.recorded_at, Version.paradigm)
+            .order_by(Version.instrument_id, Version.number)):
+        versions.setdefault(instrument_id, []).append((recorded_at.date(), paradigm or "unknown"))
+    withdrawals: dict[int, list[list]] = {}
+    for instrument_id, kind, detected_at in session.execute(
+            select(ChangeEvent.instrument_id, ChangeEvent.kind, ChangeEvent.detected_at)
+            .where(ChangeEvent.kind.in_(("withdrawn", "restored")))
+            .order_by(ChangeEvent.detected_at, ChangeEvent.id)):
+        spans = withdrawals.setdefault(instrument_id, [])
+        if kind == "withdrawn":
+            spans.append([detected_at.date(), None])
+        elif spans and spans[-1][1] is None:
+            spans[-1][1] = detected_at.date()
+    for instrument in session.scalars(select(Instrument).order_by(Instrument.id)):
+        labels = versions.get(instrument.id, [])
+        if not labels:
+            continue
+        in_force = _published(instrument.published) or instrument.first_seen_at.date()
+        labels[0] = (min(labels[0][0], in_force), labels[0][1])
+        histories.append(InstrumentHistory(
+            instrument.uid, instrument.title, instrument.jurisdiction, instrument.level, in_force,
+            tuple(labels), tuple((s, e) for s, e in withdrawals.get(instrument.id, []))))
+    return histories
+
+
+def _published(value: str | None):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None

@@ -178,7 +178,8 @@ def classify_text(text: str) -> Classification:
     scores = _scores(hits)
     relevant = contexts >= 2 or (contexts >= 1 and bool(hits)) or max(scores.values()) >= 2.0
     paradigm = decide(scores, hits, relevant)
-    strongest = sorted(hits, key=lambda h: -h.weight)
+    # Evidence for the label first, then what speaks against it, strongest first.
+    strongest = sorted(hits, key=lambda h: (h.indicator.paradigm != paradigm, -h.weight))
     evidence, seen = [], set()
     for hit in strongest:
         key = (hit.indicator.id, hit.provision)

@@ -88,7 +88,12 @@ def cli(ctx: click.Context, config_path: str | None, db: str | None) -> None:
 
 @cli.group()
 def sources() -> None:
-    """Show and validate source declarations."""
+    """Show and validate source declarations.
+
+    \b
+    Example:
+      policywatch sources check --sources my-sources/
+    """
 
 
 sources_option = click.option(
@@ -541,6 +546,154 @@ def dropped(app: App, source: tuple[str, ...], fmt: str) -> None:
                  "first_seen": _iso(d.first_seen_at), "last_seen": _iso(d.last_seen_at)}
                 for d in session.scalars(query)]
     click.echo(render(rows, ["source", "last_seen", "title", "reason", "url"], fmt))
+
+
+# --- digests ------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--since", metavar="WHEN", help="Window start (default: one subscription window ago).")
+@click.option("--until", metavar="WHEN", help="Window end (default: now).")
+@click.option("--subscription", "name", metavar="NAME", help="A subscription from the configuration.")
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE.eml", help="Write the message.")
+@click.option("--preview", type=click.Path(dir_okay=False), metavar="FILE.html",
+              help="Write the HTML part (chart inlined) to open in a browser.")
+@click.option("--send", is_flag=True, help="Queue it in the outbox and send it (once per window).")
+@pass_app
+def digest(app: App, since, until, name, out, preview, send) -> None:
+    """Build (and send) the digest of what changed in a window.
+
+    Without --out, --preview or --send the plain-text digest is printed.
+
+    \b
+    Example:
+      policywatch --config policywatch.toml digest --subscription china-weekly --send
+      policywatch digest --since 7d --preview digest.html
+    """
+    from alerts.outbox import enqueue, send_pending
+    from alerts.render import preview_html
+    from policywatch.digests import ALL, build_digest, window_of
+
+    subscription = ALL
+    if name:
+        subscription = app.config.subscription(name)
+        if subscription is None:
+            known = ", ".join(s.name for s in app.config.subscriptions) or "none configured"
+            raise click.ClickException(f"--subscription: no subscription {name!r} ({known})")
+    elif send:
+        raise click.ClickException("--send needs --subscription (its recipients and filters)")
+    start, end = window_of(parse_when(since, "--since"), parse_when(until, "--until", True),
+                           subscription)
+    if start >= end:
+        raise click.BadParameter("the window is empty: --since must be before --until")
+    store = app.store()
+    built, message, chart = build_digest(store, subscription, start, end, app.config.smtp)
+    if out:
+        Path(out).write_bytes(message.as_bytes())
+        click.echo(f"message written to {out}", err=True)
+    if preview:
+        Path(preview).write_text(preview_html(built, chart, app.config.smtp.list_unsubscribe),
+                                 encoding="utf-8")
+        click.echo(f"preview written to {preview}", err=True)
+    if not (out or preview or send):
+        click.echo(message.get_body(("plain",)).get_content())
+    if not send:
+        return
+    wanted = message if (not built.empty or subscription.send_empty) else None
+    digest_id, fresh = enqueue(store, subscription.name, start, end, subscription.recipients,
+                               wanted, built.count)
+    if wanted is None:
+        click.echo(f"nothing changed for {subscription.name}: no digest sent (send_empty = false)")
+        return
+    if not fresh:
+        click.echo(f"digest {digest_id} for this window was already built; sending it if pending")
+    results = send_pending(store, app.config.smtp, only=digest_id)
+    for result in results:
+        if result.status == "sent":
+            click.echo(f"digest {result.digest_id} sent to {', '.join(subscription.recipients)}")
+        else:
+            click.echo(f"digest {result.digest_id} not sent, kept in the outbox: {result.error}",
+                       err=True)
+    if not results:
+        click.echo(f"digest {digest_id} is not pending (see `policywatch outbox`)")
+
+
+@cli.command()
+@click.option("--send-pending", is_flag=True, help="Try every pending digest now.")
+@click.option("--resend", type=int, metavar="ID", help="Send this digest again (e.g. an uncertain one).")
+@format_option
+@pass_app
+def outbox(app: App, send_pending: bool, resend: int | None, fmt: str) -> None:
+    """Digests built and their state: pending, sent, uncertain, empty.
+
+    \b
+    Example:
+      policywatch --config policywatch.toml outbox --send-pending
+    """
+    from sqlalchemy import select
+
+    from alerts import outbox as mail_outbox
+    from storage.models import OutboxDigest
+
+    store = app.store()
+    if resend is not None:
+        try:
+            mail_outbox.resend(store, resend)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
+    if send_pending or resend is not None:
+        for result in mail_outbox.send_pending(store, app.config.smtp,
+                                               only=resend if resend is not None else None):
+            click.echo(f"digest {result.digest_id} ({result.subscription}): {result.status}"
+                       + (f": {result.error}" if result.error else ""), err=True)
+    mail_outbox.recover_interrupted(store)
+    with store.sessions() as session:
+        rows = [{"id": d.id, "subscription": d.subscription,
+                 "window": f"{d.window_start:%Y-%m-%d %H:%M} – {d.window_end:%Y-%m-%d %H:%M}",
+                 "status": d.status, "attempts": d.attempts, "events": d.events,
+                 "sent_at": _iso(d.sent_at), "subject": d.subject, "error": d.last_error}
+                for d in session.scalars(select(OutboxDigest).order_by(OutboxDigest.id.desc()))]
+    click.echo(render(rows, ["id", "subscription", "window", "status", "attempts", "events",
+                             "sent_at", "error"], fmt))
+
+
+@cli.group()
+def mail() -> None:
+    """Mail settings.
+
+    \b
+    Example:
+      policywatch --config policywatch.toml mail test --to me@example.org
+    """
+
+
+@mail.command("test")
+@click.option("--to", "to", metavar="ADDRESS", help="Recipient (default: the configured sender).")
+@pass_app
+def mail_test(app: App, to: str | None) -> None:
+    """Send a short test message with the configured SMTP settings.
+
+    \b
+    Example:
+      POLICYWATCH_SMTP_PASSWORD=... policywatch --config policywatch.toml mail test --to me@example.org
+    """
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
+    from alerts.smtp import MailError, send_message
+
+    smtp = app.config.smtp
+    message = EmailMessage()
+    message["Subject"] = "policywatch: test message"
+    message["From"], message["To"] = smtp.sender, to or smtp.sender
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid("test", domain=smtp.sender.rsplit("@", 1)[-1])
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content("This is a test message from policywatch: the mail settings work.\n")
+    try:
+        send_message(smtp, message, [to or smtp.sender])
+    except MailError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"test message sent to {to or smtp.sender} via {smtp.host}:{smtp.port}")
 
 
 # --- status --------------------------------------------------------------------------------

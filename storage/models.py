@@ -204,3 +204,34 @@ class DroppedDocument(Base):
     last_modified: Mapped[str | None] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OutboxDigest(Base):
+    """A digest built for one subscription and window: built once, sent once.
+
+    status: pending (built, or a send that failed: retried) → sending (committed just before
+    the SMTP conversation) → sent. A digest found 'sending' after a crash may or may not have
+    reached the server: it becomes 'uncertain' and is never resent automatically.
+    'empty' records a window with nothing to say for a subscription that does not want
+    empty digests.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("subscription", "window_start", "window_end",
+                                       name="uq_outbox_subscription_window"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription: Mapped[str] = mapped_column(String(100), index=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime)
+    window_end: Mapped[datetime] = mapped_column(DateTime)
+    built_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    subject: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
+    message: Mapped[bytes] = mapped_column(LargeBinary)
+    message_id: Mapped[str] = mapped_column(String(300))
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sending_pid: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -310,7 +310,7 @@ def upsert_source(session: Session, *, id: str, name: str, jurisdiction: str, le
 def start_run(session: Session, source_ids: list[str], pid: int | None) -> int:
     """Open a crawl run; runs left 'running' by a killed process are marked interrupted."""
     for stale in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
-        if stale.pid is None or not _pid_alive(stale.pid) or stale.pid == pid:
+        if stale.pid is None or not pid_alive(stale.pid) or stale.pid == pid:
             stale.status = "interrupted"
     run = CrawlRun(sources=source_ids, pid=pid, status="running", started_at=utcnow())
     session.add(run)
@@ -318,7 +318,8 @@ def start_run(session: Session, source_ids: list[str], pid: int | None) -> int:
     return run.id
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is a process with this pid running (on this machine)?"""
     import os
 
     try:

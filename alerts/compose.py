@@ -1,0 +1,68 @@
+"""Digest composition: a pure function of the history, a window and a subscription."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from alerts.settings import Subscription
+
+SECTIONS = ("new", "amended", "withdrawn", "restored", "moved")
+
+
+@dataclass
+class Digest:
+    subscription: str
+    since: datetime
+    until: datetime
+    sections: dict[str, list[dict]] = field(default_factory=dict)  # change kind -> events
+    flags: list[dict] = field(default_factory=list)     # flagged trend shifts
+    coverage: list[dict] = field(default_factory=list)  # sources that could not be checked
+    trend_periods: list[dict] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(len(events) for events in self.sections.values())
+
+    @property
+    def empty(self) -> bool:
+        return self.count == 0
+
+    def window_label(self) -> str:
+        """'1 Nov to 30 Nov 2026' (a window ending at midnight ends the day before)."""
+        start = self.since
+        end = self.until - timedelta(microseconds=1) if self.until.time() == time(0) else self.until
+        if start.date() == end.date():
+            return start.strftime("%-d %b %Y")
+        return f"{start.strftime('%-d %b')} to {end.strftime('%-d %b %Y')}"
+
+    def subject(self) -> str:
+        if self.empty:
+            return f"policywatch {self.subscription}: nothing changed ({self.window_label()})"
+        parts = [f"{len(self.sections[k])} {k}" for k in SECTIONS if self.sections.get(k)]
+        return f"policywatch {self.subscription}: {', '.join(parts)} ({self.window_label()})"
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
+
+
+def compose_digest(subscription: Subscription, events: list[dict], since: datetime,
+                   until: datetime, flags: list[dict] = (), coverage: list[dict] = (),
+                   trend_periods: list[dict] = ()) -> Digest:
+    """What one subscription should read about [since, until): announced changes only (no
+    baseline, no technical), filtered by the subscription, grouped by kind, oldest first."""
+    digest = Digest(subscription.name, since, until, {k: [] for k in SECTIONS})
+    for event in sorted(events, key=lambda e: (e["detected_at"], e["instrument"])):
+        if event["baseline"] or event["change"] not in SECTIONS:
+            continue
+        if not since <= _parse(event["detected_at"]) < until:
+            continue
+        if subscription.filter.accepts(event):
+            digest.sections[event["change"]].append(event)
+    wanted = set(subscription.filter.jurisdictions)
+    digest.flags = [f for f in flags if not wanted or f.get("jurisdiction") in (None, *wanted)]
+    digest.coverage = [c for c in coverage if not subscription.filter.sources
+                       or c["source"] in subscription.filter.sources]
+    digest.trend_periods = list(trend_periods)
+    return digest

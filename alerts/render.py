@@ -1,0 +1,68 @@
+"""Render a digest: a plain-text part, an HTML part (inline CSS, no scripts, no remote
+resources, everything from crawled pages escaped) and the trend chart as an inline image."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from alerts.compose import Digest
+from alerts.settings import SmtpSettings
+from paradigms.taxonomy import PARADIGM_NAMES
+
+COLOURS = {"facilitation": "#2a9d8f", "prudent": "#b08900", "restrictive": "#c8553d",
+           "unknown": "#6c757d"}
+_ENVIRONMENT = Environment(loader=PackageLoader("alerts", "templates"),
+                           autoescape=select_autoescape(["html", "html.j2"]),
+                           trim_blocks=False, lstrip_blocks=False)
+CHART_CID_DOMAIN = "policywatch.digest"
+
+
+def render_text(digest: Digest, unsubscribe: str | None = None) -> str:
+    return _ENVIRONMENT.get_template("digest.txt.j2").render(
+        digest=digest, names=PARADIGM_NAMES, unsubscribe=unsubscribe)
+
+
+def render_html(digest: Digest, chart_cid: str | None = None, unsubscribe: str | None = None) -> str:
+    return _ENVIRONMENT.get_template("digest.html.j2").render(
+        digest=digest, names=PARADIGM_NAMES, colours=COLOURS, chart_cid=chart_cid,
+        unsubscribe=unsubscribe)
+
+
+def preview_html(digest: Digest, chart_png: bytes | None, unsubscribe: str | None = None) -> str:
+    """The HTML part with the chart inlined as a data URI, to open in a browser."""
+    html = render_html(digest, "chart" if chart_png else None, unsubscribe)
+    if chart_png:
+        data = base64.b64encode(chart_png).decode("ascii")
+        html = html.replace('src="cid:chart"', f'src="data:image/png;base64,{data}"')
+    return html
+
+
+def build_message(digest: Digest, recipients: tuple[str, ...], smtp: SmtpSettings,
+                  chart_png: bytes | None = None, now: datetime | None = None) -> EmailMessage:
+    """multipart/alternative: text/plain, then multipart/related (text/html + image/png)."""
+    message = EmailMessage()
+    message["Subject"] = digest.subject()
+    message["From"] = smtp.sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(now or datetime.now(UTC))
+    domain = smtp.sender.rsplit("@", 1)[-1] or "policywatch.localhost"
+    message["Message-ID"] = make_msgid("digest", domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Policywatch-Digest"] = (f"{digest.subscription}; {digest.since:%Y-%m-%dT%H:%MZ}/"
+                                       f"{digest.until:%Y-%m-%dT%H:%MZ}")
+    if smtp.list_unsubscribe:
+        message["List-Unsubscribe"] = f"<{smtp.list_unsubscribe}>"
+    message.set_content(render_text(digest, smtp.list_unsubscribe))
+    chart_cid = make_msgid("chart", domain=CHART_CID_DOMAIN) if chart_png else None
+    message.add_alternative(render_html(digest, chart_cid[1:-1] if chart_cid else None,
+                                        smtp.list_unsubscribe), subtype="html")
+    if chart_png:
+        html_part = message.get_payload()[1]
+        html_part.add_related(chart_png, "image", "png", cid=chart_cid,
+                              filename="paradigm-trends.png")
+    return message

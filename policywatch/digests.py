@@ -1,0 +1,57 @@
+"""Digests end to end: read the store, compose, render, queue in the outbox, send."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from email.message import EmailMessage
+
+from sqlalchemy import select
+
+from alerts.compose import Digest, compose_digest
+from alerts.render import build_message
+from alerts.settings import SmtpSettings, Subscription
+from paradigms.chart import draw_trend_chart
+from paradigms.trends import compute_trends
+from storage.database import Store
+from storage.models import Source, utcnow
+from storage.queries import HistoryFilter, history, trend_histories
+
+ALL = Subscription(name="all", recipients=(), window="1d")
+
+
+def default_window(subscription: Subscription, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The subscription's window ending now (to the minute)."""
+    until = (now or utcnow()).replace(second=0, microsecond=0)
+    return until - subscription.window_span, until
+
+
+def build_digest(store: Store, subscription: Subscription, since: datetime, until: datetime,
+                 smtp: SmtpSettings, now: datetime | None = None
+                 ) -> tuple[Digest, EmailMessage, bytes | None]:
+    """The digest of one window for one subscription, its message and its chart."""
+    with store.sessions() as session:
+        events = history(session, HistoryFilter(since=since, until=until))
+        periods, flags = compute_trends(trend_histories(session), "year")
+        coverage = [{"source": s.id, "failures": s.consecutive_failures, "error": s.last_error,
+                     "last_success": s.last_success_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+                     if s.last_success_at else None}
+                    for s in session.scalars(select(Source).where(Source.consecutive_failures > 0)
+                                             .order_by(Source.id))]
+    recent = {p.period for p in periods[-2:]}
+    digest = compose_digest(subscription, events, since, until,
+                            [asdict(f) for f in flags if f.period in recent], coverage,
+                            [asdict(p) for p in periods])
+    chart = draw_trend_chart(periods, flags) if len(periods) >= 1 else None
+    return digest, build_message(digest, subscription.recipients, smtp, chart, now), chart
+
+
+def window_of(since: datetime | None, until: datetime | None,
+              subscription: Subscription) -> tuple[datetime, datetime]:
+    if since is None and until is None:
+        return default_window(subscription)
+    until = until or utcnow().replace(second=0, microsecond=0)
+    return since or until - subscription.window_span, until
+
+
+

@@ -1,0 +1,281 @@
+"""Digests against a real SMTP server on loopback: content, MIME structure, escaping, TLS,
+filters, and the outbox (retried when the server is down, never sent twice)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from crawlers.extract import extract_document
+from storage.database import Store
+from storage.models import OutboxDigest, Source
+from storage.recorder import Fetch, SourceInfo, record_document, record_gone, upsert_source
+from tests.conftest import run_cli
+from tests.mail import Inbox, free_port, self_signed_certificate, start_server
+from tests.test_paradigms import RESTRICTIVE_LAW
+from tests.web.loopback import regulator_page
+from tests.web.texts import gdpr, pipl, to_html
+
+WINDOW = ("--since", "2026-11-01", "--until", "2026-11-30")
+EU = SourceInfo("eu-test", "EU", "supranational", "en")
+CN = SourceInfo("cn-test", "CN", "national", "zh")
+HOSTILE_TITLE = "Guidelines <script>alert('x')</script><img src=x onerror=alert(1)>"
+
+
+def _record(store, source, url, title, body_text, when, instrument_id=None):
+    body = regulator_page("Site", title, to_html(body_text), 1).encode()
+    with store.transaction() as session:
+        return record_document(session, None, source, Fetch(source.id, url, url, 200, {}, body,
+                                                             instrument_id),
+                               extract_document(body, "text/html"), now=when)
+
+
+@pytest.fixture
+def history_db(tmp_path_factory) -> str:
+    """A recorded history: a baseline, new instruments (one with a hostile title), a relaxing
+    amendment with its shift, a Chinese instrument, a withdrawal; one source failing."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('digest') / 'store.sqlite'}"
+    store = Store(url)
+    with store.transaction() as session:
+        for source in (EU, CN):
+            upsert_source(session, id=source.id, name=source.id, jurisdiction=source.jurisdiction,
+                          level=source.level, declaration_file=None)
+    _record(store, EU, "https://eu.example/baseline", "Old baseline guidance", gdpr("47", "49"),
+            datetime(2026, 11, 2))
+    with store.transaction() as session:
+        session.execute(update(Source).values(baseline_complete=True))
+        session.execute(update(Source).where(Source.id == "cn-test").values(
+            consecutive_failures=2, last_error="https://cn.example/list: connection refused"))
+    restrictive = RESTRICTIVE_LAW.replace("\n", "\n\n")
+    relaxed = restrictive.replace(
+        "Any transfer abroad requires passing a government security assessment organised by the national authority.",
+        "Transfers abroad may take place under standard contractual clauses or certification; "
+        "controllers transferring data of fewer than 100,000 persons are exempt from any assessment.")
+    _record(store, EU, "https://eu.example/transfer-rules", "Transfer rules", restrictive, datetime(2026, 11, 10))
+    _record(store, EU, "https://eu.example/transfer-rules", "Transfer rules", relaxed, datetime(2026, 11, 20),
+            instrument_id=2)
+    _record(store, EU, "https://eu.example/hostile", HOSTILE_TITLE, gdpr("46", "47"), datetime(2026, 11, 12))
+    _record(store, CN, "https://cn.example/pipl", "个人信息保护法（第三章）", pipl("第三十八条", "## 第四章"),
+            datetime(2026, 11, 15))
+    for day in (21, 22, 23):
+        with store.transaction() as session:
+            record_gone(session, None, 3, 404, now=datetime(2026, 11, day))
+    store.close()
+    return url
+
+
+def config(tmp_path: Path, port: int, extra_smtp: str = "", extra: str = "") -> Path:
+    path = tmp_path / "policywatch.toml"
+    path.write_text(f"""
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+sender = "digests@policywatch.example"
+list_unsubscribe = "mailto:unsubscribe@policywatch.example"
+timeout = 5
+{extra_smtp}
+
+[[subscriptions]]
+name = "everything"
+recipients = ["analyst@example.org"]
+window = "7d"
+
+[[subscriptions]]
+name = "china"
+recipients = ["china-desk@example.org"]
+jurisdictions = ["CN"]
+
+[[subscriptions]]
+name = "quiet"
+recipients = ["quiet@example.org"]
+changes = ["moved"]
+{extra}
+""")
+    return path
+
+
+@pytest.fixture
+def smtp(tmp_path):
+    inbox, port = Inbox(), free_port()
+    server = start_server(port, inbox)
+    yield inbox, port
+    server.stop()
+
+
+def test_digest_arrives_with_every_change_and_the_expected_mime(history_db, smtp, tmp_path):
+    inbox, port = smtp
+    result = run_cli("digest", "--subscription", "everything", *WINDOW, "--send",
+                     db=history_db, config=config(tmp_path, port))
+    assert result.code == 0, result.stderr
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert message.get_content_type() == "multipart/alternative"
+    plain, related = message.get_payload()
+    assert plain.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    html, image = related.get_payload()
+    assert html.get_content_type() == "text/html" and image.get_content_type() == "image/png"
+    assert image.get_payload(decode=True)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f'src="cid:{image["Content-ID"][1:-1]}"' in html.get_content()
+    for header in ("Date", "Message-ID", "List-Unsubscribe", "Auto-Submitted"):
+        assert message[header], header
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["List-Unsubscribe"] == "<mailto:unsubscribe@policywatch.example>"
+
+    text = plain.get_content()
+    assert "Old baseline guidance" not in text  # baseline events are never announced
+    assert "New instruments (3)" in text and "Amended (1)" in text and "Withdrawn (1)" in text
+    assert "Restrictive -> Prudent and Flexible" in text
+    assert "away from restrictive" in text and "(Article 3)" in text
+    assert "~ Article 3" in text and "before:" in text and "after:" in text
+    assert "个人信息保护法（第三章）" in text
+    assert "cn-test (2 failed checks" in text and "connection refused" in text  # coverage
+    assert message["Subject"] == "policywatch everything: 3 new, 1 amended, 1 withdrawn (1 Nov to 30 Nov 2026)"
+
+
+def test_crawled_markup_arrives_escaped(history_db, smtp, tmp_path):
+    inbox, port = smtp
+    run_cli("digest", "--subscription", "everything", *WINDOW, "--send", db=history_db,
+            config=config(tmp_path, port))
+    html = inbox.messages[0].get_payload()[1].get_payload()[0].get_content()
+    assert "<script" not in html and "onerror=alert" not in html.replace("&#39;", "'").split(
+        "&lt;img")[0]
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_filters_select_what_they_should(history_db, smtp, tmp_path):
+    inbox, port = smtp
+    cfg = config(tmp_path, port)
+    assert run_cli("digest", "--subscription", "china", *WINDOW, "--send", db=history_db, config=cfg).code == 0
+    text = inbox.messages[0].get_body(("plain",)).get_content()
+    assert "个人信息保护法（第三章）" in text and "Transfer rules" not in text
+    assert inbox.envelopes[0][1] == ["china-desk@example.org"]
+    # Nothing moved: an empty digest is not sent unless the subscription asks for one.
+    result = run_cli("digest", "--subscription", "quiet", *WINDOW, "--send", db=history_db, config=cfg)
+    assert "nothing changed for quiet: no digest sent" in result.stdout
+    assert len(inbox.messages) == 1
+
+
+def test_empty_digest_when_asked_for(history_db, smtp, tmp_path):
+    inbox, port = smtp
+    cfg = config(tmp_path, port, extra="send_empty = true\n")
+    assert run_cli("digest", "--subscription", "quiet", *WINDOW, "--send", db=history_db, config=cfg).code == 0
+    assert "nothing changed" in inbox.messages[0]["Subject"]
+
+
+def test_starttls_with_login(history_db, tmp_path, monkeypatch):
+    cert, key = self_signed_certificate(tmp_path)
+    inbox, port = Inbox(), free_port()
+    server = start_server(port, inbox, tls=(cert, key), login=("digest-bot", "s3cret"))
+    try:
+        cfg = config(tmp_path, port, extra_smtp=f'username = "digest-bot"\npassword_env = "PW_SMTP"\n'
+                                                f'cafile = "{cert}"\n').read_text().replace(
+            'security = "none"', 'security = "starttls"')
+        (tmp_path / "tls.toml").write_text(cfg)
+        env_run = [sys.executable, "-m", "policywatch", "--db", history_db, "--config",
+                   str(tmp_path / "tls.toml")]
+        import os
+
+        env = {**os.environ, "PW_SMTP": "s3cret", "PYTHONPATH": str(Path(__file__).parent.parent)}
+        done = subprocess.run([*env_run, "mail", "test", "--to", "me@example.org"],
+                              capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        assert inbox.messages[0]["Subject"] == "policywatch: test message"
+        wrong = subprocess.run([*env_run, "mail", "test"], capture_output=True, text=True,
+                               env={**env, "PW_SMTP": "wrong"})
+        assert wrong.returncode == 1 and "authentication failed for 'digest-bot'" in wrong.stderr
+        assert "wrong" not in wrong.stderr and "s3cret" not in wrong.stderr
+        done = subprocess.run([*env_run, "digest", "--subscription", "everything", *WINDOW, "--send"],
+                              capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        assert len(inbox.messages) == 2
+    finally:
+        server.stop()
+
+
+def test_server_down_keeps_the_digest_pending_then_sends_it_once(history_db, tmp_path):
+    port = free_port()  # nothing listens yet
+    cfg = config(tmp_path, port)
+    result = run_cli("digest", "--subscription", "everything", *WINDOW, "--send", db=history_db, config=cfg)
+    assert result.code == 0
+    assert f"not sent, kept in the outbox: SMTP 127.0.0.1:{port}: connection refused" in result.stderr
+    outbox = run_cli("outbox", "--format", "json", db=history_db, config=cfg).json()
+    pending = [d for d in outbox if d["subscription"] == "everything"][0]
+    assert pending["status"] == "pending" and pending["attempts"] == 1
+    assert "connection refused" in pending["error"]
+
+    inbox = Inbox()
+    server = start_server(port, inbox)
+    try:
+        assert run_cli("outbox", "--send-pending", db=history_db, config=cfg).code == 0
+        assert run_cli("outbox", "--send-pending", db=history_db, config=cfg).code == 0
+        again = run_cli("digest", "--subscription", "everything", *WINDOW, "--send", db=history_db, config=cfg)
+        assert "already built" in again.stdout
+    finally:
+        server.stop()
+    assert len(inbox.messages) == 1
+    sent = [d for d in run_cli("outbox", "--format", "json", db=history_db, config=cfg).json()
+            if d["id"] == pending["id"]][0]
+    assert sent["status"] == "sent" and sent["attempts"] == 2
+
+
+def test_a_crash_while_sending_never_sends_twice(history_db, smtp, tmp_path):
+    inbox, port = smtp
+    cfg = config(tmp_path, port)
+    down = run_cli("digest", "--subscription", "china", "--since", "2026-11-02", "--until", "2026-11-29",
+                   "--out", str(tmp_path / "china.eml"), db=history_db, config=cfg)
+    assert down.code == 0 and (tmp_path / "china.eml").read_bytes().startswith(b"Subject:") or \
+        b"Subject:" in (tmp_path / "china.eml").read_bytes()
+    # Simulate a process killed after the SMTP conversation, before marking the digest sent.
+    store = Store(history_db)
+    from email import message_from_bytes, policy
+
+    from alerts.outbox import enqueue
+
+    message = message_from_bytes((tmp_path / "china.eml").read_bytes(), policy=policy.default)
+    digest_id, _ = enqueue(store, "china", datetime(2026, 11, 2), datetime(2026, 11, 29),
+                           ("china-desk@example.org",), message, 1)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with store.transaction() as session:
+        session.execute(update(OutboxDigest).where(OutboxDigest.id == digest_id)
+                        .values(status="sending", sending_pid=dead.pid))
+    store.close()
+    listed = run_cli("outbox", "--send-pending", "--format", "json", db=history_db, config=cfg).json()
+    row = [d for d in listed if d["id"] == digest_id][0]
+    assert row["status"] == "uncertain" and "not resent automatically" in row["error"]
+    assert inbox.messages == []
+    assert run_cli("outbox", "--resend", str(digest_id), db=history_db, config=cfg).code == 0
+    assert len(inbox.messages) == 1
+
+
+def test_preview_and_plain_output(history_db, tmp_path):
+    preview = tmp_path / "digest.html"
+    result = run_cli("digest", *WINDOW, "--preview", str(preview), db=history_db)
+    assert result.code == 0
+    html = preview.read_text()
+    assert 'src="data:image/png;base64,' in html and "<script" not in html
+    printed = run_cli("digest", *WINDOW, db=history_db)
+    assert printed.stdout.startswith("policywatch all: 3 new, 1 amended, 1 withdrawn")
+
+
+def test_mistakes_are_one_line(history_db, tmp_path):
+    result = run_cli("digest", "--send", *WINDOW, db=history_db)
+    assert result.code == 2 or "--send needs --subscription" in result.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[smtp]\npassword = "plain"\n')
+    result = run_cli("digest", db=history_db, config=bad)
+    assert "smtp.password: put the password in an environment variable" in result.stderr
+    bad.write_text('[[subscriptions]]\nname = "x"\nrecipients = ["not-an-address"]\n')
+    assert "recipients: 'not-an-address' is not an email address" in run_cli("digest", db=history_db, config=bad).stderr
+    cfg = config(tmp_path, free_port())
+    result = run_cli("digest", "--subscription", "nope", db=history_db, config=cfg)
+    assert "no subscription 'nope' (everything, china, quiet)" in result.stderr
+

@@ -30,9 +30,13 @@ def version_shift(old: dict | None, new: dict, changed_provisions: list[str]) ->
     if before == after and not marked:
         return None
     changed = set(changed_provisions)
-    evidence = [e for e in new.get("evidence", []) if e["provision"] in changed]
-    evidence += [e | {"removed": True} for e in old.get("evidence", []) if e["provision"] in changed
-                 and not any(n["quote"] == e["quote"] for n in new.get("evidence", []))]
+    evidence, quoted = [], set()
+    for item in [e for e in new.get("evidence", []) if e["provision"] in changed] + \
+            [e | {"removed": True} for e in old.get("evidence", []) if e["provision"] in changed
+             and not any(n["quote"] == e["quote"] for n in new.get("evidence", []))]:
+        if (item["provision"], item["quote"]) not in quoted:  # one sentence, several indicators
+            quoted.add((item["provision"], item["quote"]))
+            evidence.append(item)
     return {
         "from": before, "to": after,
         "towards": towards if moves[towards] >= MARKED_MOVE or before != after else None,

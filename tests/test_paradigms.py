@@ -11,6 +11,7 @@ from paradigms.classifier import classify_text
 from paradigms.shifts import version_shift
 from storage.diffs import diff_provisions
 from tests.conftest import FIXTURES, SHARED_CORPUS
+from tests.web.history import RELAXED_ARTICLE_3, RESTRICTIVE_ARTICLE_3, RESTRICTIVE_LAW
 from tests.web.texts import corpus
 
 
@@ -120,24 +121,13 @@ def test_labelled_passages_regression_floor():
     assert correct / len(rows) >= 0.95
 
 
-RESTRICTIVE_LAW = """Article 1 Scope
-This regulation governs the transfer of personal data outside the country.
-Article 2 Storage
-Personal data of citizens shall be stored in the territory.
-Article 3 Transfers
-Any transfer abroad requires passing a government security assessment organised by the national authority."""
-
-
 def _shift(old: str, new: str) -> dict | None:
     return version_shift(classify_text(old).to_json(), classify_text(new).to_json(),
                          diff_provisions(old, new).refs)
 
 
 def test_relaxation_is_a_shift_away_from_restrictive():
-    relaxed = RESTRICTIVE_LAW.replace(
-        "Any transfer abroad requires passing a government security assessment organised by the national authority.",
-        "Transfers abroad may take place under standard contractual clauses or certification; "
-        "controllers transferring data of fewer than 100,000 persons are exempt from any assessment.")
+    relaxed = RESTRICTIVE_LAW.replace(RESTRICTIVE_ARTICLE_3, RELAXED_ARTICLE_3)
     shift = _shift(RESTRICTIVE_LAW, relaxed)
     assert shift["from"] == "restrictive" and shift["away_from"] == "restrictive"
     assert shift["provisions"] == ["Article 3"]

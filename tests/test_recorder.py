@@ -148,13 +148,10 @@ def test_a_crash_inside_a_write_leaves_nothing_half_written(store):
 
 def test_amendment_event_carries_the_paradigm_shift(store):
     from storage.queries import HistoryFilter, history
-    from tests.test_paradigms import RESTRICTIVE_LAW
+    from tests.web.history import RELAXED_ARTICLE_3, RESTRICTIVE_ARTICLE_3, RESTRICTIVE_LAW
 
     restrictive = RESTRICTIVE_LAW.replace("\n", "\n\n")
-    relaxed = restrictive.replace(
-        "Any transfer abroad requires passing a government security assessment organised by the national authority.",
-        "Transfers abroad may take place under standard contractual clauses or certification; "
-        "controllers transferring data of fewer than 100,000 persons are exempt from any assessment.")
+    relaxed = restrictive.replace(RESTRICTIVE_ARTICLE_3, RELAXED_ARTICLE_3)
     record(store, page(1, restrictive))
     record(store, page(2, relaxed), instrument_id=instrument_id(store))
     with store.sessions() as session:

@@ -24,7 +24,7 @@ from paradigms.classifier import classify_text  # noqa: E402
 
 LABELS = ["facilitation", "prudent", "restrictive", "unknown"]
 FIXTURES = ROOT / "tests" / "fixtures"
-CORPUS = [ROOT / "tests" / "fixtures" / "corpus" / name for name in (
+CORPUS = [ROOT / "policywatch" / "demoweb" / "corpus" / name for name in (
     "cn-csl-2016.md", "cn-pipl-2021.md", "cn-network-data-regulations-2024.md",
     "eu-gdpr-chapter-v.md", "eu-scc-decision-2021-914.md", "us-eo-14117-2024.md",
     "wto-jsi-ecommerce-2024.md")] + [ROOT.parent / "shared" / "corpus" / name for name in (

@@ -424,7 +424,7 @@ def classify(target: str, fmt: str) -> None:
 
     \b
     Example:
-      policywatch classify tests/fixtures/corpus/cn-pipl-2021.md --format json
+      policywatch classify policywatch/demoweb/corpus/cn-pipl-2021.md --format json
     """
     from crawlers.extract import ExtractionError, extract_document
     from paradigms.classifier import classify_text
@@ -694,6 +694,29 @@ def mail_test(app: App, to: str | None) -> None:
     except MailError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"test message sent to {to or smtp.sender} via {smtp.host}:{smtp.port}")
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--dir", "folder", type=click.Path(file_okay=False), default="policywatch-demo",
+              show_default=True, help="Folder for the demo's database, declarations and outputs.")
+def demo(folder: str) -> None:
+    """The whole loop offline: crawls of a bundled demo web on loopback across its epochs,
+    then the history, the trends chart and a digest.
+
+    Nothing outside the demo folder is touched and no process is left running.
+
+    \b
+    Example:
+      policywatch demo --dir /tmp/policywatch-demo
+    """
+    from policywatch.demo import run_demo
+
+    try:
+        run_demo(Path(folder), click.echo)
+    except (RuntimeError, OSError) as exc:
+        raise click.ClickException(f"demo: {exc}") from None
 
 
 # --- status --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.loopback import LoopbackWeb
+from policywatch.demoweb.server import LoopbackWeb
 from tests.web.sites import regulator_web
 
 ROOT = Path(__file__).parent.parent

@@ -6,13 +6,13 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import FIXTURES, ROOT, run_cli
-from tests.web.loopback import pdf_document
-from tests.web.texts import eo_14117
+from policywatch.demoweb.server import pdf_document
+from policywatch.demoweb.texts import CORPUS, eo_14117
+from tests.conftest import ROOT, run_cli
 
 
 def test_classify_a_file_as_json():
-    result = run_cli("classify", str(FIXTURES / "corpus" / "eu-gdpr-chapter-v.md"), "--format", "json")
+    result = run_cli("classify", str(CORPUS / "eu-gdpr-chapter-v.md"), "--format", "json")
     assert result.code == 0, result.stderr
     data = result.json()
     assert data["paradigm"] == "prudent" and data["relevant"] is True

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from crawlers.extract import extract_document
+from policywatch.demoweb.server import regulator_page
+from policywatch.demoweb.texts import gdpr, to_html
 from storage.database import Store
 from storage.recorder import Fetch, SourceInfo, record_document, record_gone, upsert_source
 from tests.conftest import ROOT, run_cli
-from tests.web.loopback import regulator_page
-from tests.web.texts import gdpr, to_html
 
 EU = SourceInfo("eu-test", "EU", "supranational", "en")
 CN = SourceInfo("cn-test", "CN", "national", "zh")

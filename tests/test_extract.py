@@ -8,8 +8,8 @@ from crawlers.catalogue import Extract
 from crawlers.decoding import decode_body
 from crawlers.extract import ExtractionError, extract_document, find_date
 from crawlers.normalise import normalise_text, text_hash
-from tests.web.loopback import chinese_page, pdf_document, regulator_page
-from tests.web.texts import corpus, eo_14117, gdpr, pipl, to_html
+from policywatch.demoweb.server import chinese_page, pdf_document, regulator_page
+from policywatch.demoweb.texts import corpus, eo_14117, gdpr, pipl, to_html
 
 ARTICLE_46 = gdpr("46", "47")
 

@@ -8,9 +8,9 @@ import pytest
 
 from crawlers.normalise import normalise_text
 from crawlers.provisions import heading_ref, segment_provisions
+from policywatch.demoweb.texts import corpus
 from storage.diffs import change_excerpt, diff_provisions
 from tests.conftest import SHARED_CORPUS
-from tests.web.texts import corpus
 
 
 def refs(name: str) -> list[str]:

@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crawlers.extract import extract_document
+from policywatch.demoweb.server import regulator_page
+from policywatch.demoweb.texts import gdpr, to_html
 from storage.database import Store
 from storage.models import ChangeEvent, Instrument, Snapshot, Version
 from storage.recorder import (
@@ -17,8 +19,6 @@ from storage.recorder import (
     snapshot_body,
     upsert_source,
 )
-from tests.web.loopback import regulator_page
-from tests.web.texts import gdpr, to_html
 
 SOURCE = SourceInfo("eu-test", "EU", "supranational", "en")
 URL = "https://example.eu/docs/adequacy"

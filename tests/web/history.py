@@ -9,11 +9,11 @@ from datetime import datetime
 from sqlalchemy import update
 
 from crawlers.extract import extract_document
+from policywatch.demoweb.server import regulator_page
+from policywatch.demoweb.texts import gdpr, pipl, to_html
 from storage.database import Store
 from storage.models import Source
 from storage.recorder import Fetch, SourceInfo, record_document, record_gone, upsert_source
-from tests.web.loopback import regulator_page
-from tests.web.texts import gdpr, pipl, to_html
 
 EU = SourceInfo("eu-test", "EU", "supranational", "en")
 CN = SourceInfo("cn-test", "CN", "national", "zh")

@@ -1,4 +1,4 @@
-"""A loopback web of regulator-like sites for tests: several hosts (127.0.0.x), pages with
+"""A loopback web of regulator-like sites for the demo and the tests: several hosts (127.0.0.x), pages with
 navigation, cookie banners, scripts, rotating tokens and timestamps, pagination, an RSS feed, a
 sitemap, a PDF, GBK-encoded Chinese pages, and a host of faults.
 
@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
-
-from tests.web import texts
 
 
 @dataclass
@@ -261,10 +259,14 @@ def html_page(text: str, **kwargs) -> Page:
     return Page(text.encode("utf-8"), **kwargs)
 
 
+def cp1252_page(text: str, **kwargs) -> Page:
+    return Page(text.encode("cp1252"), content_type="text/html; charset=windows-1252", **kwargs)
+
+
 def gbk_page(text: str, header_charset: str = "gb2312", **kwargs) -> Page:
     return Page(text.encode("gb18030"), content_type=f"text/html; charset={header_charset}",
                 validator="last-modified", **kwargs)
 
 
 __all__ = ["Hit", "LoopbackWeb", "Page", "chinese_listing", "chinese_page", "gbk_page",
-           "html_page", "listing_page", "pdf_document", "regulator_page", "texts"]
+           "html_page", "listing_page", "pdf_document", "regulator_page"]

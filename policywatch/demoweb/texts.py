@@ -1,4 +1,4 @@
-"""Instrument texts for the loopback web, cut from the real texts in tests/fixtures/corpus."""
+"""Instrument texts for the demo web, cut from the real legal texts in policywatch/demoweb/corpus/."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import html
 import re
 from pathlib import Path
 
-CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
+CORPUS = Path(__file__).parent / "corpus"
 
 
 def corpus(name: str) -> str:

@@ -1,0 +1,125 @@
+"""`policywatch demo`: the whole loop offline, on the bundled demo web served on loopback.
+
+Crawls run as `policywatch crawl` child processes (as the daemon runs them) into a fresh database
+inside the demo folder; nothing outside that folder is read or written, and the demo web stops
+before the command returns.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from alerts.render import preview_html
+from alerts.settings import SmtpSettings
+from paradigms.chart import draw_trend_chart
+from paradigms.trends import compute_trends
+from policywatch.demoweb.sites import (
+    regulator_web,
+    write_declarations,
+    write_demo_authority_declaration,
+    write_news_declaration,
+)
+from policywatch.digests import ALL, build_digest
+from policywatch.output import render
+from storage.database import Store
+from storage.models import utcnow
+from storage.queries import HistoryFilter, history, trend_histories
+
+CYCLES = (
+    (1, 1, "first crawl: every instrument found is new (the baseline, never announced)"),
+    (2, 2, "GDPR Art. 45 and PIPL 第三十八条 amended by one word; a new EDPB document; "
+           "EO 14117 answers 404 (1 of 3)"),
+    (2, 3, "EO 14117 answers 404 again (2 of 3); only noise changed elsewhere"),
+    (2, 4, "third 404 in a row: EO 14117 is withdrawn"),
+    (3, 5, "EO 14117 is back; a WTO text moved; the CSL excerpt gained an article; the "
+           "Demo Republic (XD) rewrites its restrictive regulation around transfer routes"),
+)
+SMTP = SmtpSettings(sender="demo@policywatch.localhost",
+                    list_unsubscribe="mailto:unsubscribe@policywatch.localhost")
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    database: Path
+    events: list[dict] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def run_demo(folder: Path, say: Callable[[str], None] = print) -> DemoResult:
+    folder = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "demo.sqlite"
+    for stale in folder.glob("demo.sqlite*"):
+        stale.unlink()
+    result = DemoResult(folder, database)
+    db_url = f"sqlite:///{database}"
+    config = folder / "policywatch.toml"
+    config.write_text('[crawl]\ncontact = "demo@policywatch.localhost"\ntimeout = 10\n',
+                      encoding="utf-8")
+    web = regulator_web().start()
+    started = utcnow()
+    try:
+        sources = write_declarations(web, folder / "sources")
+        write_news_declaration(web, sources)
+        write_demo_authority_declaration(web, sources)
+        say(f"demo web: {len(web.base)} regulator sites on loopback "
+            f"({', '.join(sorted(u.removeprefix('http://') for u in web.base.values()))})")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}
+        for number, (epoch, noise, note) in enumerate(CYCLES, start=1):
+            web.set(epoch=epoch, noise=noise)
+            say(f"\ncycle {number}/{len(CYCLES)}: {note}")
+            done = subprocess.run(
+                [sys.executable, "-m", "policywatch", "--config", str(config), "--db", db_url,
+                 "crawl", "--quiet", "--sources", str(sources)],
+                capture_output=True, text=True, env=env, timeout=300)
+            if done.returncode != 0:
+                raise RuntimeError(f"crawl {number} failed: {done.stderr.strip()[-500:]}")
+            say("\n".join("  " + line for line in done.stdout.strip().splitlines()))
+    finally:
+        web.stop()
+
+    store = Store(db_url)
+    try:
+        with store.sessions() as session:
+            result.events = history(session, HistoryFilter())
+            periods, flags = compute_trends(trend_histories(session), "year")
+        announced = [e for e in result.events if not e["baseline"]]
+        say("\nwhat changed (baseline left out):")
+        rows = [e | {"paradigm": (f"{e['previous_paradigm']} → {e['paradigm']}"
+                                  if e.get("previous_paradigm") not in (None, e["paradigm"])
+                                  else e["paradigm"])} for e in announced]
+        say(render(rows, ["change", "jurisdiction", "version", "paradigm", "instrument"], "table"))
+        chart = folder / "trends.png"
+        chart.write_bytes(draw_trend_chart(periods, flags))
+        built, message, png = build_digest(store, ALL, started - timedelta(minutes=1),
+                                           utcnow() + timedelta(minutes=1), SMTP)
+        eml, html = folder / "digest.eml", folder / "digest.html"
+        eml.write_bytes(message.as_bytes())
+        html.write_text(preview_html(built, png, SMTP.list_unsubscribe), encoding="utf-8")
+        result.files = {"database": database, "sources": sources, "chart": chart, "digest": eml,
+                        "preview": html}
+    finally:
+        store.close()
+    say(f"\ndigest: {built.subject()}")
+    say(f"\nfiles in {folder}:")
+    for name, path in result.files.items():
+        say(f"  {name:<9} {path}")
+    example = next((e for e in announced if e["change"] == "amended"), None)
+    shifted = next((e for e in announced if e.get("shift")), None)
+    say("\ntry next:")
+    say(f"  policywatch --db {db_url} history")
+    if example:
+        say(f"  policywatch --db {db_url} diff {example['instrument']}")
+    if shifted:
+        say(f"  policywatch --db {db_url} show {shifted['instrument']}")
+    say(f"  policywatch --db {db_url} trends --chart {chart}")
+    say(f"  policywatch --db {db_url} dropped")
+    say(f"  open {html} in a browser")
+    return result

@@ -1,0 +1,1 @@
+"""The demo web: regulator-like sites served on loopback, built from real instrument texts."""

@@ -23,7 +23,7 @@ BODIES = ("regulator", "ministry", "legislature", "gazette", "court",
           "international-organisation", "agreement")
 ORGANISATION_CODES = frozenset({
     "EU", "OECD", "APEC", "WTO", "G7", "G20", "COE", "ASEAN", "AU", "UN", "UNCTAD", "CPTPP",
-    "RCEP", "DEPA", "CBPR", "EEA", "EFTA", "GCC", "MERCOSUR", "USMCA", "DEFA", "IO",
+    "RCEP", "DEPA", "CBPR", "EEA", "EFTA", "GCC", "MERCOSUR", "USMCA", "DEFA", "IO", "AUC",
 })
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

@@ -129,17 +129,25 @@ def sources_list(app: App, source_paths: tuple[str, ...], fmt: str) -> None:
 
 @sources.command("check")
 @sources_option
+@click.option("--offline/--online", default=True, show_default=True,
+              help="--online also asks each entry URL once whether it answers.")
 @pass_app
-def sources_check(app: App, source_paths: tuple[str, ...]) -> None:
+def sources_check(app: App, source_paths: tuple[str, ...], offline: bool) -> None:
     """Validate declarations: one line per problem naming file, field and reason; exit 1 if any.
 
     \b
     Example:
-      policywatch sources check --sources crawlers/sources/eu-edpb.yaml
+      policywatch sources check --offline
+      policywatch sources check --sources crawlers/sources/eu-edpb.yaml --online
     """
     catalogue, _ = app.catalogue(source_paths)
     _print_declaration_errors(catalogue)
     click.echo(f"{len(catalogue.sources)} valid declaration(s), {len(catalogue.errors)} error(s)")
+    if not offline:
+        from policywatch.reachability import check_entries
+
+        for source_id, url, verdict in check_entries(catalogue.sources, app.config.crawl):
+            click.echo(f"{source_id}: {url}: {verdict}")
     if catalogue.errors:
         sys.exit(1)
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +23,7 @@ from policywatch import __version__
 from policywatch.config import CrawlSettings
 from storage.database import Store
 from storage.models import Problem
-from storage.recorder import finish_run, start_run, upsert_source
+from storage.recorder import finish_run, record_problem, start_run, upsert_source
 
 OUTCOMES = ("new", "amended", "withdrawn", "restored", "moved", "unchanged", "gone", "error",
             "irrelevant")
@@ -51,6 +54,46 @@ def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int, progress: bo
     return settings
 
 
+def unresolvable_hosts(hosts: set[str], wait: float = 8.0) -> set[str]:
+    """Hosts whose names do not resolve (looked up in parallel, `wait` seconds at most).
+
+    Without network every lookup fails at once; checking first keeps such a crawl to seconds
+    instead of a download timeout (and retries) per source. Behind a proxy the proxy resolves
+    names, so nothing is skipped."""
+    if any(os.environ.get(name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")):
+        return set()
+    failed: set[str] = set()
+
+    def lookup(host: str) -> None:
+        try:
+            socket.getaddrinfo(host, None)
+        except (socket.gaierror, UnicodeError):
+            failed.add(host)
+
+    threads = [threading.Thread(target=lookup, args=(host,), daemon=True) for host in hosts]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + wait
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return failed
+
+
+def _skip_unresolvable(store: Store, run_id: int, sources: list[Source]) -> list[Source]:
+    """Record a DNS failure for sources none of whose hosts resolve; return the others."""
+    unresolved = unresolvable_hosts({host for source in sources for host in source.hosts})
+    reachable = []
+    with store.transaction() as session:
+        for source in sources:
+            if source.hosts and source.hosts <= unresolved:
+                for entry in source.entries:
+                    record_problem(session, run_id, source.id, entry.url, "transient",
+                                   "host name could not be resolved (DNS)")
+            else:
+                reachable.append(source)
+    return reachable
+
+
 def run_crawl(store: Store, sources: list[Source], files: dict[str, str],
               source_paths: list[Path] | None, crawl: CrawlSettings,
               progress: bool = True) -> CrawlSummary:
@@ -62,17 +105,22 @@ def run_crawl(store: Store, sources: list[Source], files: dict[str, str],
                           declaration_file=files.get(source.id))
         run_id = start_run(session, [s.id for s in sources], os.getpid())
 
-    process = CrawlerProcess(scrapy_settings(crawl, store.url, run_id, progress))
-    # An unreachable host fails its robots.txt too; the page's own failure is what we report,
-    # once per source, instead of a traceback per host.
-    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
-    crawler = process.create_crawler(DeclaredSpider)
-    process.crawl(crawler,
-                  sources=json.dumps([str(p) for p in source_paths]) if source_paths else "",
-                  only=",".join(s.id for s in sources), db=store.url)
-    process.start()
-
-    stats = crawler.stats.get_stats() if crawler.stats else {}
+    reachable = _skip_unresolvable(store, run_id, sources)
+    stats: dict = {}
+    if reachable:
+        process = CrawlerProcess(scrapy_settings(crawl, store.url, run_id, progress))
+        # An unreachable host fails its robots.txt too; the page's own failure is what we
+        # report, once per source, instead of a traceback per host.
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+        crawler = process.create_crawler(DeclaredSpider)
+        process.crawl(crawler,
+                      sources=json.dumps([str(p) for p in source_paths]) if source_paths else "",
+                      only=",".join(s.id for s in reachable), db=store.url)
+        process.start()
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+    for source in sources:
+        if source not in reachable:
+            stats[f"policywatch/{source.id}/error"] = 1
     summary = CrawlSummary(run_id)
     for source in sources:
         counts = Counter({outcome: stats.get(f"policywatch/{source.id}/{outcome}", 0)

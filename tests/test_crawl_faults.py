@@ -128,14 +128,18 @@ def test_a_crawl_killed_midway_leaves_a_consistent_store(web, tmp_path):
 
 
 def test_bundled_catalogue_is_valid_and_fails_politely_without_network(tmp_path, db_url):
-    checked = run_cli("sources", "check")
+    checked = run_cli("sources", "check", "--offline")
     assert checked.code == 0, checked.stderr
+    listed = run_cli("sources", "list", "--format", "json").json()
+    assert len(listed) >= 50
+    assert len({s["jurisdiction"] for s in listed}) >= 35
+    assert {"national", "supranational", "bilateral", "plurilateral", "multilateral"} <= \
+        {s["level"] for s in listed}
     config = tmp_path / "offline.toml"
     config.write_text("[crawl]\ntimeout = 2\n")
     result = run_cli("crawl", "--quiet", db=db_url, config=config, timeout=300)
     assert result.code == 0, result.stderr
     assert "Traceback" not in result.stderr
-    listed = run_cli("sources", "list", "--format", "json").json()
     rows = {line.split()[0] for line in result.stdout.splitlines()[2:] if line.strip()}
     assert {s["id"] for s in listed} <= rows
     status = _status(db_url)

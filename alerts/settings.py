@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from crawlers.catalogue import parse_interval
 
-CRON = re.compile(r"^\s*(\S+\s+){4}\S+\s*$")
+CRON = re.compile(r"^\s*(\S+\s+){4,5}\S+\s*$")  # five fields, or six with seconds first
 
 
 @dataclass(frozen=True)

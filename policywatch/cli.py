@@ -727,33 +727,103 @@ def demo(folder: str) -> None:
         raise click.ClickException(f"demo: {exc}") from None
 
 
+# --- daemon -----------------------------------------------------------------------------
+
+@cli.command()
+@sources_option
+@click.option("--reload-every", type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Re-read the configuration and catalogue this often (SIGHUP does it at once).")
+@click.option("--crawl-timeout", type=click.FloatRange(min=1), default=1800, show_default=True,
+              metavar="SECONDS", help="Kill a crawl child that runs longer than this.")
+@click.option("--workers", type=click.IntRange(min=1, max=16), default=2, show_default=True,
+              help="Jobs run at the same time (crawl children at most).")
+@click.option("--log-file", type=click.Path(dir_okay=False), help="Log here instead of stderr.")
+@pass_app
+def run(app: App, source_paths, reload_every, crawl_timeout, workers, log_file) -> None:
+    """The daemon: check every source on its interval and send digests on their schedules.
+
+    One crawl child process per source check; SIGTERM or SIGINT stop it cleanly; a second
+    daemon on the same store is refused.
+
+    \b
+    Example:
+      policywatch --config /etc/policywatch.toml run --log-file /var/log/policywatch.log
+    """
+    import logging
+
+    from policywatch.daemon import DaemonError, run_daemon
+
+    handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s",
+                                           "%Y-%m-%dT%H:%M:%S"))
+    root = logging.getLogger("policywatch")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").addHandler(handler)
+    try:
+        run_daemon(app.config.file and str(app.config.file), app.db_flag or app.config.db,
+                   list(source_paths), reload_every, crawl_timeout, workers)
+    except DaemonError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 # --- status --------------------------------------------------------------------------------
 
 @cli.command()
 @format_option
 @pass_app
 def status(app: App, fmt: str) -> None:
-    """Source health: last check, last success, consecutive failures and the last error.
+    """Source health (last check, failures, last error, next run), the daemon, digests, outbox.
 
     \b
     Example:
       policywatch status --format json
     """
-    from sqlalchemy import func, select
+    from sqlalchemy import func, inspect, select, text
 
-    from storage.models import Instrument, Source
+    from storage.models import DaemonState, Instrument, JobRun, OutboxDigest, Source
+    from storage.recorder import pid_alive
 
     store = app.store()
+    next_runs: dict[str, str] = {}
+    if inspect(store.engine).has_table("apscheduler_jobs"):
+        with store.engine.connect() as connection:
+            for job_id, stamp in connection.execute(text("select id, next_run_time from apscheduler_jobs")):
+                if stamp is not None:
+                    next_runs[job_id] = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with store.sessions() as session:
         counts = dict(session.execute(select(Instrument.source_id, func.count(Instrument.id))
                                       .group_by(Instrument.source_id)).all())
         rows = [{"source": s.id, "jurisdiction": s.jurisdiction, "instruments": counts.get(s.id, 0),
                  "last_check": _iso(s.last_attempt_at), "last_success": _iso(s.last_success_at),
                  "failures": s.consecutive_failures, "error_kind": s.last_error_kind,
-                 "last_error": s.last_error}
+                 "last_error": s.last_error, "next_run": next_runs.get(f"check:{s.id}")}
                 for s in session.scalars(select(Source).order_by(Source.id))]
+        daemon = session.get(DaemonState, 1)
+        outbox = dict(session.execute(select(OutboxDigest.status, func.count(OutboxDigest.id))
+                                      .group_by(OutboxDigest.status)).all())
+        last_jobs = {job: (outcome, detail, finished) for job, outcome, detail, finished in session.execute(
+            select(JobRun.job_id, JobRun.outcome, JobRun.detail, JobRun.finished_at)
+            .order_by(JobRun.id))}
     click.echo(render(rows, ["source", "jurisdiction", "instruments", "last_check", "last_success",
-                             "failures", "error_kind", "last_error"], fmt))
+                             "failures", "error_kind", "next_run", "last_error"], fmt))
+    if fmt != "table":
+        return
+    if daemon and daemon.pid and pid_alive(daemon.pid):
+        uptime = datetime.now(UTC).replace(tzinfo=None) - daemon.started_at
+        click.echo(f"\ndaemon: running, pid {daemon.pid}, up {str(uptime).split('.')[0]}, "
+                   f"last heartbeat {_iso(daemon.heartbeat_at)}")
+    else:
+        stopped = f" (last stopped {_iso(daemon.stopped_at)})" if daemon and daemon.stopped_at else ""
+        click.echo(f"\ndaemon: not running{stopped}")
+    digests = sorted(job for job in next_runs if job.startswith("digest:"))
+    for job in digests:
+        outcome = last_jobs.get(job)
+        last = f", last: {outcome[0]} ({outcome[1]})" if outcome else ""
+        click.echo(f"{job}: next {next_runs[job]}{last}")
+    click.echo("outbox: " + (", ".join(f"{n} {state}" for state, n in sorted(outbox.items()))
+                             or "empty"))
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -235,3 +235,30 @@ class OutboxDigest(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sending_pid: Mapped[int | None] = mapped_column(Integer)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DaemonState(Base):
+    """The running daemon, for `policywatch status` (one row per store)."""
+
+    __tablename__ = "daemon_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class JobRun(Base):
+    """One run of a daemon job (a source check in a child process, a digest, a retry)."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started", "job_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(20), default="running")  # ok|failed|killed|running
+    detail: Mapped[str | None] = mapped_column(Text)
+    child_pid: Mapped[int | None] = mapped_column(Integer)

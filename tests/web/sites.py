@@ -30,7 +30,7 @@ def faults_routes(web: LoopbackWeb) -> dict[str, Page]:
     return {
         "/robots.txt": Page(b"User-agent: *\nDisallow: /private/\n", "text/plain", validator=None),
         "/error/doc": Page(b"<h1>Internal Server Error</h1>", status=500, validator=None),
-        "/slow/doc": Page(b"late", action="sleep", headers={"X-Sleep": "4"}),
+        "/slow/doc": Page(b"late", action="sleep", headers={"X-Sleep": "20"}),
         "/reset/doc": Page(action="reset"),
         "/private/doc": html_page(regulator_page("Faults", "Private", law, web.noise)),
         "/redesign/doc": html_page(redesigned),

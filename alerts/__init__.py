@@ -1,1 +1,1 @@
-"""Email digests: composition, rendering, outbox and SMTP: not built yet."""
+"""Email digests: subscriptions, composition (pure), rendering (text, HTML, chart), outbox and SMTP."""

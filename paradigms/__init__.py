@@ -1,1 +1,1 @@
-"""Paradigm classification, shifts and trends (pure functions over text and history): not built yet."""
+"""Paradigms: taxonomy, explainable classification, shifts between versions, trends and their chart."""

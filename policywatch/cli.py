@@ -577,9 +577,9 @@ def digest(app: App, since, until, name, out, preview, send) -> None:
       policywatch --config policywatch.toml digest --subscription china-weekly --send
       policywatch digest --since 7d --preview digest.html
     """
-    from alerts.outbox import enqueue, send_pending
+    from alerts.outbox import send_pending
     from alerts.render import preview_html
-    from policywatch.digests import ALL, build_digest, window_of
+    from policywatch.digests import ALL, build_digest, queue_digest, window_of
 
     subscription = ALL
     if name:
@@ -606,10 +606,8 @@ def digest(app: App, since, until, name, out, preview, send) -> None:
         click.echo(message.get_body(("plain",)).get_content())
     if not send:
         return
-    wanted = message if (not built.empty or subscription.send_empty) else None
-    digest_id, fresh = enqueue(store, subscription.name, start, end, subscription.recipients,
-                               wanted, built.count)
-    if wanted is None:
+    digest_id, fresh = queue_digest(store, subscription, start, end, built, message)
+    if digest_id is None:
         click.echo(f"nothing changed for {subscription.name}: no digest sent (send_empty = false)")
         return
     if not fresh:

@@ -40,6 +40,7 @@ from crawlers.catalogue import Catalogue, load_catalogue
 from policywatch.config import Config, load_config
 from storage.database import Store
 from storage.models import CrawlRun, DaemonState, JobRun, Problem, Source, utcnow
+from storage.recorder import upsert_source
 
 log = logging.getLogger("policywatch.daemon")
 MISFIRE_GRACE = 3600
@@ -120,8 +121,8 @@ def check_source(source_id: str) -> None:
 
 def send_digest(name: str) -> None:
     """Build the subscription's digest for the window ending now, queue it, send what is pending."""
-    from alerts.outbox import enqueue, send_pending
-    from policywatch.digests import build_digest, default_window
+    from alerts.outbox import send_pending
+    from policywatch.digests import build_digest, default_window, queue_digest
 
     context = CONTEXT
     if context is None or context.stopping.is_set():
@@ -132,10 +133,8 @@ def send_digest(name: str) -> None:
     run_id = _job_started(context.store, f"digest:{name}")
     since, until = default_window(subscription)
     built, message, _ = build_digest(context.store, subscription, since, until, context.config.smtp)
-    wanted = message if (not built.empty or subscription.send_empty) else None
-    digest_id, _ = enqueue(context.store, name, since, until, subscription.recipients, wanted,
-                           built.count)
-    results = send_pending(context.store, context.config.smtp, only=digest_id) if wanted else []
+    digest_id, _ = queue_digest(context.store, subscription, since, until, built, message)
+    results = send_pending(context.store, context.config.smtp, only=digest_id) if digest_id else []
     outcome = "ok" if all(r.status == "sent" for r in results) else "failed"
     detail = "; ".join(f"digest {r.digest_id}: {r.status}" + (f" ({r.error})" if r.error else "")
                        for r in results) or "nothing changed: not sent"
@@ -214,9 +213,18 @@ def _terminate(child: subprocess.Popen, grace: float = 10.0) -> None:
 
 
 def record_killed_crawl(store: Store, source_ids: list[str], pid: int, message: str) -> None:
-    """A crawl that hung or crashed: its run is marked killed and each source's health says why."""
+    """A crawl that hung or crashed: its run is marked killed and each source's health says why
+    (a child killed before it registered its source still gets the source a health row)."""
     now = utcnow()
+    declared = CONTEXT.catalogue.by_id() if CONTEXT else {}
     with store.transaction() as session:
+        for source_id in source_ids:
+            if session.get(Source, source_id) is None and source_id in declared:
+                source = declared[source_id]
+                upsert_source(session, id=source.id, name=source.name,
+                              jurisdiction=source.jurisdiction, level=source.level,
+                              declaration_file=None)
+        session.flush()
         run = session.scalar(select(CrawlRun).where(CrawlRun.pid == pid,
                                                     CrawlRun.status == "running"))
         if run is not None:

@@ -46,6 +46,19 @@ def build_digest(store: Store, subscription: Subscription, since: datetime, unti
     return digest, build_message(digest, subscription.recipients, smtp, chart, now), chart
 
 
+def queue_digest(store: Store, subscription: Subscription, since: datetime, until: datetime,
+                 built: Digest, message: EmailMessage) -> tuple[int | None, bool]:
+    """Put a built digest in the outbox (once per window); an empty one only if the subscription
+    wants empty digests (otherwise the window is recorded as empty). Returns (id to send or None,
+    whether it was newly queued)."""
+    from alerts.outbox import enqueue
+
+    wanted = message if (not built.empty or subscription.send_empty) else None
+    digest_id, fresh = enqueue(store, subscription.name, since, until, subscription.recipients,
+                               wanted, built.count)
+    return (digest_id if wanted else None), fresh
+
+
 def window_of(since: datetime | None, until: datetime | None,
               subscription: Subscription) -> tuple[datetime, datetime]:
     if since is None and until is None:

@@ -130,9 +130,9 @@ def test_hung_crawl_is_killed_and_reported(web, tmp_path):
     (sources / "fault-timeout.yaml").write_text((folder / "fault-timeout.yaml").read_text())
     every(sources, "30s")
     config = tmp_path / "policywatch.toml"
-    config.write_text("[crawl]\ntimeout = 30\n")  # the page answers after 20 s; the child gets 2
+    config.write_text("[crawl]\ntimeout = 30\n")  # the page answers after 20 s; the child gets 1
     db_file = tmp_path / "store.sqlite"
-    daemon = start_daemon(tmp_path, db_file, config, sources, "--crawl-timeout", "2")
+    daemon = start_daemon(tmp_path, db_file, config, sources, "--crawl-timeout", "1")
     try:
         wait_for(lambda: query(db_file, "select outcome from job_runs where outcome = 'killed'"), 60,
                  "the hung crawl to be killed")
@@ -140,7 +140,7 @@ def test_hung_crawl_is_killed_and_reported(web, tmp_path):
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)
     status = {row["source"]: row for row in run_cli("status", "--format", "json", db=f"sqlite:///{db_file}").json()}
-    assert "crawl killed after 2 s (timeout)" in status["fault-timeout"]["last_error"]
+    assert "crawl killed after 1 s (timeout)" in status["fault-timeout"]["last_error"]
     assert status["fault-timeout"]["failures"] >= 1
     assert query(db_file, "select count(*) from change_events")[0][0] == 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from policywatch.demoweb.server import regulator_page
 from policywatch.demoweb.texts import gdpr, to_html
 from storage.database import Store
 from storage.recorder import Fetch, SourceInfo, record_document, record_gone, upsert_source
-from tests.conftest import ROOT, run_cli
+from tests.conftest import BACKENDS, ROOT, fresh_database, run_cli
 
 EU = SourceInfo("eu-test", "EU", "supranational", "en")
 CN = SourceInfo("cn-test", "CN", "national", "zh")
@@ -28,9 +29,14 @@ def _record(store, source, url, text, when, instrument_id=None):
                         extract_document(body, "text/html"), now=when)
 
 
-@pytest.fixture(scope="module")
-def history_db(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('history') / 'store.sqlite'}"
+@pytest.fixture(scope="module", params=BACKENDS)
+def history_db(request, tmp_path_factory) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path_factory.mktemp("history")) as url:
+        _record_history(url)
+        yield url
+
+
+def _record_history(url: str) -> None:
     store = Store(url)
     with store.transaction() as session:
         for source in (EU, CN):
@@ -44,7 +50,6 @@ def history_db(tmp_path_factory) -> str:
         with store.transaction() as session:
             record_gone(session, None, 2, 404, now=datetime(2024, 3, day))
     store.close()
-    return url
 
 
 def test_history_is_newest_first_with_the_json_contract(history_db):

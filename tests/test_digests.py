@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -13,18 +14,18 @@ from sqlalchemy import update
 
 from storage.database import Store
 from storage.models import OutboxDigest
-from tests.conftest import run_cli
+from tests.conftest import BACKENDS, fresh_database, run_cli
 from tests.mail import Inbox, free_port, self_signed_certificate, start_server
 from tests.web.history import record_sample_history
 
 WINDOW = ("--since", "2026-11-01", "--until", "2026-11-30")
 
 
-@pytest.fixture
-def history_db(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('digest') / 'store.sqlite'}"
-    record_sample_history(url)
-    return url
+@pytest.fixture(params=BACKENDS)
+def history_db(request, tmp_path_factory) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path_factory.mktemp("digest")) as url:
+        record_sample_history(url)
+        yield url
 
 
 def config(tmp_path: Path, port: int, extra_smtp: str = "", extra: str = "") -> Path:

@@ -25,8 +25,8 @@ URL = "https://example.eu/docs/adequacy"
 
 
 @pytest.fixture
-def store(db_url):
-    store = Store(db_url)
+def store(store_url):
+    store = Store(store_url)
     with store.transaction() as session:
         upsert_source(session, id="eu-test", name="Test", jurisdiction="EU", level="supranational",
                       declaration_file=None)

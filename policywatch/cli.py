@@ -801,9 +801,9 @@ def status(app: App, fmt: str) -> None:
         daemon = session.get(DaemonState, 1)
         outbox = dict(session.execute(select(OutboxDigest.status, func.count(OutboxDigest.id))
                                       .group_by(OutboxDigest.status)).all())
-        last_jobs = {job: (outcome, detail, finished) for job, outcome, detail, finished in session.execute(
-            select(JobRun.job_id, JobRun.outcome, JobRun.detail, JobRun.finished_at)
-            .order_by(JobRun.id))}
+        latest = select(func.max(JobRun.id)).group_by(JobRun.job_id)
+        last_jobs = {job: (outcome, detail) for job, outcome, detail in session.execute(
+            select(JobRun.job_id, JobRun.outcome, JobRun.detail).where(JobRun.id.in_(latest)))}
     click.echo(render(rows, ["source", "jurisdiction", "instruments", "last_check", "last_success",
                              "failures", "error_kind", "next_run", "last_error"], fmt))
     if fmt != "table":

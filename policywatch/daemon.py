@@ -34,7 +34,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from platformdirs import user_data_dir
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
 from crawlers.catalogue import Catalogue, load_catalogue
 from policywatch.config import Config, load_config
@@ -163,12 +163,18 @@ def mark_dead_runs_interrupted(store: Store) -> None:
                 run.status = "interrupted"
 
 
+JOB_RUNS_KEPT = timedelta(days=90)
+
+
 def housekeeping() -> None:
-    """Mark runs of dead processes interrupted; fold the SQLite WAL back into the database."""
+    """Mark runs of dead processes interrupted; forget job runs older than 90 days; fold the
+    SQLite WAL back into the database."""
     context = CONTEXT
     if context is None:
         return
     mark_dead_runs_interrupted(context.store)
+    with context.store.transaction() as session:
+        session.execute(delete(JobRun).where(JobRun.started_at < utcnow() - JOB_RUNS_KEPT))
     if context.store.engine.dialect.name == "sqlite":
         with context.store.engine.connect() as connection:
             connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

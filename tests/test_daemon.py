@@ -183,3 +183,25 @@ def test_crash_mid_crawl_then_restart(web, tmp_path):
     log = (tmp_path / "restart.log").read_text()
     assert log.count("check bulk-gazette started") >= 1
     assert restart_at > 0
+
+
+def test_housekeeping_forgets_old_job_runs_and_marks_dead_runs(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    import policywatch.daemon as daemon
+    from storage.database import Store
+    from storage.models import CrawlRun, JobRun, utcnow
+
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with store.transaction() as session:
+        session.add(JobRun(job_id="check:x", started_at=utcnow() - timedelta(days=100), outcome="ok"))
+        session.add(JobRun(job_id="check:x", started_at=utcnow(), outcome="ok"))
+        session.add(CrawlRun(status="running", pid=dead.pid, sources=[], started_at=utcnow()))
+    monkeypatch.setattr(daemon, "CONTEXT", type("Context", (), {"store": store})())
+    daemon.housekeeping()
+    db_file = tmp_path / "store.sqlite"
+    assert query(db_file, "select count(*) from job_runs")[0][0] == 1
+    assert query(db_file, "select status from crawl_runs") == [("interrupted",)]
+    store.close()

@@ -273,8 +273,6 @@ entries:
     return folder
 
 
-
-
 def write_demo_authority_declaration(web: LoopbackWeb, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "xd-authority.yaml").write_text(f"""\

@@ -46,6 +46,7 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawlers.throttle.ConditionalAutoThrottle": 0,
+    "crawlers.extensions.FinishRun": 10,  # only with POLICYWATCH_FINISH_RUN (Scrapyd nodes)
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.RecordPipeline": 300,

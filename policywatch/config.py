@@ -20,6 +20,14 @@
     sender = "policywatch@example.org"
     list_unsubscribe = "mailto:unsubscribe@example.org"
 
+    [scrapyd]                         # crawl on Scrapyd nodes instead of local child processes
+    nodes = ["http://crawler1:6800/", "http://crawler2:6800/"]
+    project = "policywatch"           # as deployed with `scrapyd-deploy` (scrapy.cfg)
+    username = "policywatch"          # HTTP basic auth, if the nodes ask for it
+    password_env = "POLICYWATCH_SCRAPYD_PASSWORD"
+    db = "postgresql+psycopg://policywatch@db.internal/policywatch"  # the store as nodes reach it
+    poll = 5                          # seconds between job status checks
+
     [[subscriptions]]
     name = "china-weekly"
     recipients = ["analyst@example.org"]
@@ -55,6 +63,20 @@ class CrawlSettings:
 
 
 @dataclass(frozen=True)
+class ScrapydSettings:
+    nodes: tuple[str, ...] = ()
+    project: str = "policywatch"
+    username: str | None = None
+    password_env: str | None = None
+    db: str | None = None
+    poll: float = 5.0
+
+    @property
+    def password(self) -> str:
+        return os.environ.get(self.password_env, "") if self.password_env else ""
+
+
+@dataclass(frozen=True)
 class Config:
     file: Path | None = None
     db: str | None = None
@@ -62,6 +84,7 @@ class Config:
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     subscriptions: tuple[Subscription, ...] = ()
+    scrapyd: ScrapydSettings = field(default_factory=ScrapydSettings)
 
     def subscription(self, name: str) -> Subscription | None:
         return next((s for s in self.subscriptions if s.name == name), None)
@@ -101,17 +124,40 @@ def load_config(path: str | None) -> Config:
             raise ConfigError(f"{file}: subscriptions: {name!r} is declared twice")
     return Config(file=file, db=data.get("db"),
                   sources=tuple((file.parent / Path(s).expanduser()) for s in sources),
-                  crawl=crawl, smtp=smtp, subscriptions=subscriptions)
+                  crawl=crawl, smtp=smtp, subscriptions=subscriptions,
+                  scrapyd=_scrapyd(file, data.get("scrapyd", {})))
+
+
+def _check_keys(file: Path, section: str, data: dict, settings_class: type) -> None:
+    """Unknown keys and a password written into the file are refused, naming file and key."""
+    if "password" in data:
+        raise ConfigError(f"{file}: {section}.password: put the password in an environment variable "
+                          "and name it with password_env")
+    known = {f.name for f in fields(settings_class)}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{file}: {section}.{key}: unknown key (known: {', '.join(sorted(known))})")
+
+
+def _scrapyd(file: Path, data: dict) -> ScrapydSettings:
+    _check_keys(file, "scrapyd", data, ScrapydSettings)
+    nodes = data.get("nodes", [])
+    nodes = (nodes,) if isinstance(nodes, str) else tuple(nodes)
+    for node in nodes:
+        if not isinstance(node, str) or not node.startswith(("http://", "https://")):
+            raise ConfigError(f"{file}: scrapyd.nodes: {node!r} is not an http:// or https:// URL")
+    try:
+        poll = float(data.get("poll", 5.0))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{file}: scrapyd.poll: {data['poll']!r} is not a number of seconds") from None
+    return ScrapydSettings(nodes=tuple(n if n.endswith("/") else n + "/" for n in nodes),
+                           project=str(data.get("project", "policywatch")),
+                           username=data.get("username"), password_env=data.get("password_env"),
+                           db=data.get("db"), poll=poll)
 
 
 def _smtp(file: Path, data: dict) -> SmtpSettings:
-    if "password" in data:
-        raise ConfigError(f"{file}: smtp.password: put the password in an environment variable "
-                          "and name it with password_env")
-    known = {f.name for f in fields(SmtpSettings)}
-    for key in data:
-        if key not in known:
-            raise ConfigError(f"{file}: smtp.{key}: unknown key (known: {', '.join(sorted(known))})")
+    _check_keys(file, "smtp", data, SmtpSettings)
     settings = SmtpSettings(**data)
     if settings.security not in ("starttls", "tls", "none"):
         raise ConfigError(f"{file}: smtp.security: {settings.security!r} is not starttls, tls or none")

@@ -18,15 +18,13 @@ from sqlalchemy import select
 
 from crawlers import settings as crawler_settings
 from crawlers.catalogue import Source
+from crawlers.outcomes import outcome_counts
 from crawlers.spiders.declared import DeclaredSpider
 from policywatch import __version__
 from policywatch.config import CrawlSettings
 from storage.database import Store
 from storage.models import Problem
 from storage.recorder import finish_run, record_problem, start_run, upsert_source
-
-OUTCOMES = ("new", "amended", "withdrawn", "restored", "moved", "unchanged", "gone", "error",
-            "irrelevant")
 
 
 @dataclass
@@ -36,10 +34,9 @@ class CrawlSummary:
     problems: list[tuple[str, str, str, str]] = field(default_factory=list)  # source, kind, url, msg
 
 
-def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int, progress: bool) -> Settings:
-    settings = Settings()
-    settings.setmodule(crawler_settings, priority="project")
-    settings.setdict({
+def crawl_overrides(crawl: CrawlSettings, db_url: str, run_id: int, progress: bool) -> dict:
+    """The settings a crawl takes from the configuration and the run (also sent to Scrapyd)."""
+    return {
         "USER_AGENT": f"policywatch/{__version__} (+https://github.com/policywatch/policywatch; "
                       f"{crawl.contact})",
         "DOWNLOAD_TIMEOUT": crawl.timeout,
@@ -50,7 +47,13 @@ def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int, progress: bo
         "POLICYWATCH_RUN_ID": run_id,
         "POLICYWATCH_WITHDRAW_AFTER": crawl.withdraw_after,
         "POLICYWATCH_PROGRESS": progress,
-    }, priority="cmdline")
+    }
+
+
+def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int, progress: bool) -> Settings:
+    settings = Settings()
+    settings.setmodule(crawler_settings, priority="project")
+    settings.setdict(crawl_overrides(crawl, db_url, run_id, progress), priority="cmdline")
     return settings
 
 
@@ -121,11 +124,7 @@ def run_crawl(store: Store, sources: list[Source], files: dict[str, str],
     for source in sources:
         if source not in reachable:
             stats[f"policywatch/{source.id}/error"] = 1
-    summary = CrawlSummary(run_id)
-    for source in sources:
-        counts = Counter({outcome: stats.get(f"policywatch/{source.id}/{outcome}", 0)
-                          for outcome in OUTCOMES})
-        summary.per_source[source.id] = counts
+    summary = CrawlSummary(run_id, outcome_counts(stats, [s.id for s in sources]))
     with store.transaction() as session:
         finish_run(session, run_id, {sid: dict(c) for sid, c in summary.per_source.items()})
         for problem in session.scalars(select(Problem).where(Problem.run_id == run_id)

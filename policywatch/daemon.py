@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import signal
@@ -38,9 +39,10 @@ from sqlalchemy import delete, select, text
 
 from crawlers.catalogue import Catalogue, load_catalogue
 from policywatch.config import Config, load_config
+from policywatch.scrapyd import Node, NodeError, configured_nodes, least_busy
 from storage.database import Store
 from storage.models import CrawlRun, DaemonState, JobRun, Problem, Source, utcnow
-from storage.recorder import upsert_source
+from storage.recorder import start_run, upsert_source
 
 log = logging.getLogger("policywatch.daemon")
 MISFIRE_GRACE = 3600
@@ -73,9 +75,12 @@ CONTEXT: Context | None = None
 # --- jobs (module-level: referenced by name from the job store) -----------------------------
 
 def check_source(source_id: str) -> None:
-    """Crawl one source in a child process, bounded by the crawl timeout."""
+    """Crawl one source in a child process (or on a Scrapyd node), bounded by the crawl timeout."""
     context = CONTEXT
     if context is None or context.stopping.is_set():
+        return
+    if context.config.scrapyd.nodes:
+        check_source_on_node(context, source_id)
         return
     job_id = f"check:{source_id}"
     command = [sys.executable, "-m", "policywatch", "--db", context.db_url]
@@ -119,6 +124,110 @@ def check_source(source_id: str) -> None:
         log.warning("check %s failed (exit %s): %s", source_id, child.returncode, detail)
 
 
+def check_source_on_node(context: Context, source_id: str) -> None:
+    """Schedule the crawl on the least busy Scrapyd node, poll its job until it ends or times
+    out, and record the outcome as for a local child. The crawl itself writes to the store and
+    closes its run (crawlers.extensions.FinishRun)."""
+    from policywatch.crawling import crawl_overrides
+
+    job_id = f"check:{source_id}"
+    run_id = _job_started(context.store, job_id)
+    source = context.catalogue.by_id().get(source_id)
+    if source is None:
+        _job_finished(context.store, run_id, "failed", "no longer declared")
+        return
+    settings = context.config.scrapyd
+    declaration = Path(context.catalogue.files[source_id])
+    with context.store.transaction() as session:
+        upsert_source(session, id=source.id, name=source.name, jurisdiction=source.jurisdiction,
+                      level=source.level, declaration_file=str(declaration))
+        crawl_run = start_run(session, [source_id], None, node="(scheduling)")
+    store_url = settings.db or context.db_url
+    try:
+        node, unanswered = least_busy(configured_nodes(settings))
+        for line in unanswered:
+            log.warning("%s", line)
+        job = node.schedule(
+            {**crawl_overrides(context.config.crawl, store_url, crawl_run, False),
+             "POLICYWATCH_FINISH_RUN": 1},
+            {"only": source_id, "db": store_url,
+             "declarations": json.dumps({declaration.name: declaration.read_text(encoding="utf-8")})})
+    except (NodeError, OSError) as exc:
+        record_killed_crawl(context.store, [source_id], None, f"not scheduled: {exc}", run_id=crawl_run)
+        _job_finished(context.store, run_id, "failed", str(exc)[:500])
+        log.warning("check %s not scheduled: %s", source_id, exc)
+        return
+    where = f"{node.url} job {job}"
+    with context.store.transaction() as session:
+        session.get(CrawlRun, crawl_run).node = where
+        session.get(JobRun, run_id).detail = where
+    log.info("check %s scheduled on %s", source_id, where)
+    outcome = _wait_for_job(context, node, job)
+    with context.store.sessions() as session:
+        run = session.get(CrawlRun, crawl_run)
+        status, stats = run.status, dict(run.stats or {})
+    if status == "finished" and outcome == "finished":
+        detail = " ".join(f"{k} {v}" for k, v in stats.get(source_id, {}).items() if v)
+        _job_finished(context.store, run_id, "ok", f"{where}: {detail or 'nothing to do'}")
+        log.info("check %s done on %s: %s", source_id, where, detail)
+        return
+    if outcome == "timeout":
+        message = f"crawl on {where} cancelled after {context.crawl_timeout:g} s (timeout)"
+        kind = "killed"
+    elif context.stopping.is_set():
+        message, kind = f"crawl on {where} cancelled: the daemon stopped", "failed"
+    else:
+        message = f"crawl on {where} ended without closing its run (log: {node.log_url(job)})"
+        kind = "failed"
+    if status != "finished":
+        record_killed_crawl(context.store, [source_id], None, message, run_id=crawl_run)
+    _job_finished(context.store, run_id, kind, message[:500])
+    log.warning("check %s %s: %s", source_id, kind, message)
+
+
+def _wait_for_job(context: Context, node: Node, job: str) -> str:
+    """Poll the node until the job ends: 'finished', or 'timeout' / 'stopped' after cancelling it
+    (then wait a little for Scrapy to close the spider and its run)."""
+    deadline = time.monotonic() + context.crawl_timeout
+    poll = max(0.2, context.config.scrapyd.poll)
+    outcome = "finished"
+    while True:
+        context.stopping.wait(poll)
+        try:
+            if node.state(job) in ("finished", "unknown"):
+                return outcome
+        except NodeError as exc:  # a node that stops answering is waited for until the deadline
+            log.warning("%s", exc)
+        if outcome == "finished" and (context.stopping.is_set() or time.monotonic() > deadline):
+            outcome = "stopped" if context.stopping.is_set() else "timeout"
+            try:
+                node.cancel(job)
+            except NodeError as exc:
+                log.warning("%s", exc)
+            deadline = time.monotonic() + min(STOP_GRACE, 10.0)
+        elif outcome != "finished" and time.monotonic() > deadline:
+            return outcome
+
+
+def settle_node_runs(store: Store, config: Config) -> None:
+    """Runs left 'running' on Scrapyd nodes (e.g. the daemon was killed while it waited): a job
+    the node no longer runs and that never closed its run is marked interrupted."""
+    settings = config.scrapyd
+    with store.transaction() as session:
+        for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running",
+                                                          CrawlRun.node.is_not(None))):
+            url, _, job = (run.node or "").partition(" job ")
+            if not job:
+                run.status = "interrupted"
+                continue
+            node = Node(url, settings.project, settings.username, settings.password)
+            try:
+                if node.state(job) in ("finished", "unknown"):
+                    run.status = "interrupted"
+            except NodeError as exc:
+                log.warning("%s", exc)
+
+
 def send_digest(name: str) -> None:
     """Build the subscription's digest for the window ending now, queue it, send what is pending."""
     from alerts.outbox import send_pending
@@ -158,7 +267,8 @@ def mark_dead_runs_interrupted(store: Store) -> None:
     from storage.recorder import pid_alive
 
     with store.transaction() as session:
-        for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
+        for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running",
+                                                          CrawlRun.node.is_(None))):
             if run.pid and not pid_alive(run.pid):
                 run.status = "interrupted"
 
@@ -173,6 +283,7 @@ def housekeeping() -> None:
     if context is None:
         return
     mark_dead_runs_interrupted(context.store)
+    settle_node_runs(context.store, context.config)
     with context.store.transaction() as session:
         session.execute(delete(JobRun).where(JobRun.started_at < utcnow() - JOB_RUNS_KEPT))
     if context.store.engine.dialect.name == "sqlite":
@@ -218,9 +329,11 @@ def _terminate(child: subprocess.Popen, grace: float = 10.0) -> None:
         pass
 
 
-def record_killed_crawl(store: Store, source_ids: list[str], pid: int, message: str) -> None:
-    """A crawl that hung or crashed: its run is marked killed and each source's health says why
-    (a child killed before it registered its source still gets the source a health row)."""
+def record_killed_crawl(store: Store, source_ids: list[str], pid: int | None, message: str,
+                        run_id: int | None = None) -> None:
+    """A crawl that hung or crashed: its run (by id, else the running one of `pid`) is marked
+    killed and each source's health says why (a child killed before it registered its source
+    still gets the source a health row)."""
     now = utcnow()
     declared = CONTEXT.catalogue.by_id() if CONTEXT else {}
     with store.transaction() as session:
@@ -231,9 +344,12 @@ def record_killed_crawl(store: Store, source_ids: list[str], pid: int, message: 
                               jurisdiction=source.jurisdiction, level=source.level,
                               declaration_file=None)
         session.flush()
-        run = session.scalar(select(CrawlRun).where(CrawlRun.pid == pid,
-                                                    CrawlRun.status == "running"))
-        if run is not None:
+        if run_id is not None:
+            run = session.get(CrawlRun, run_id)
+        else:
+            run = session.scalar(select(CrawlRun).where(CrawlRun.pid == pid,
+                                                        CrawlRun.status == "running"))
+        if run is not None and run.status == "running":
             run.status, run.finished_at = "killed", now
         for source_id in source_ids:
             session.add(Problem(run_id=run.id if run else None, source_id=source_id, url=None,
@@ -355,6 +471,20 @@ def _load(config_path: str | None, source_paths: list[str], db_url: str | None):
     return config, catalogue
 
 
+def _check_store_reachable_from_nodes(config: Config, store_url: str) -> None:
+    """Scrapyd nodes write to the store themselves: a SQLite file only works for nodes on this
+    machine; other machines need PostgreSQL."""
+    from urllib.parse import urlsplit
+
+    url = config.scrapyd.db or store_url
+    remote = [n for n in config.scrapyd.nodes
+              if urlsplit(n).hostname not in ("localhost", "::1") and
+              not (urlsplit(n).hostname or "").startswith("127.")]
+    if remote and url.startswith("sqlite"):
+        raise DaemonError(f"scrapyd node {remote[0]} cannot write to a SQLite file on this machine: "
+                          "use a PostgreSQL store (--db postgresql+psycopg://...) or [scrapyd] db")
+
+
 def run_daemon(config_path: str | None, db_url: str | None, source_paths: list[str],
                reload_every: float | None = None, crawl_timeout: float = 1800.0,
                workers: int = 2, pid_file: Path | None = None) -> None:
@@ -362,6 +492,7 @@ def run_daemon(config_path: str | None, db_url: str | None, source_paths: list[s
     global CONTEXT
     config, catalogue = _load(config_path, source_paths, db_url)
     store = Store(db_url or config.db)
+    _check_store_reachable_from_nodes(config, store.url)
     lock = PidLock(pid_file or pid_file_for(store.url))
     lock.acquire()
     CONTEXT = Context(config_path, store.url, source_paths, crawl_timeout, store, config, catalogue)
@@ -380,6 +511,7 @@ def run_daemon(config_path: str | None, db_url: str | None, source_paths: list[s
         jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename="apscheduler_jobs")},
         executors={"default": ThreadPoolExecutor(workers)}, timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE})
+    settle_node_runs(store, config)
     scheduler.start(paused=True)
     sync_jobs(scheduler, config, catalogue)
     with store.transaction() as session:

@@ -307,12 +307,14 @@ def upsert_source(session: Session, *, id: str, name: str, jurisdiction: str, le
     session.merge(source)
 
 
-def start_run(session: Session, source_ids: list[str], pid: int | None) -> int:
-    """Open a crawl run; runs left 'running' by a killed process are marked interrupted."""
-    for stale in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
+def start_run(session: Session, source_ids: list[str], pid: int | None, node: str | None = None) -> int:
+    """Open a crawl run; runs left 'running' by a killed local process are marked interrupted
+    (a run on a Scrapyd node is judged by the daemon that polls its job, not by a pid here)."""
+    for stale in session.scalars(select(CrawlRun).where(CrawlRun.status == "running",
+                                                        CrawlRun.node.is_(None))):
         if stale.pid is None or not pid_alive(stale.pid) or stale.pid == pid:
             stale.status = "interrupted"
-    run = CrawlRun(sources=source_ids, pid=pid, status="running", started_at=utcnow())
+    run = CrawlRun(sources=source_ids, pid=pid, node=node, status="running", started_at=utcnow())
     session.add(run)
     session.flush()
     return run.id

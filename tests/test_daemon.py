@@ -199,7 +199,9 @@ def test_housekeeping_forgets_old_job_runs_and_marks_dead_runs(tmp_path, monkeyp
         session.add(JobRun(job_id="check:x", started_at=utcnow() - timedelta(days=100), outcome="ok"))
         session.add(JobRun(job_id="check:x", started_at=utcnow(), outcome="ok"))
         session.add(CrawlRun(status="running", pid=dead.pid, sources=[], started_at=utcnow()))
-    monkeypatch.setattr(daemon, "CONTEXT", type("Context", (), {"store": store})())
+    from policywatch.config import Config
+
+    monkeypatch.setattr(daemon, "CONTEXT", type("Context", (), {"store": store, "config": Config()})())
     daemon.housekeeping()
     db_file = tmp_path / "store.sqlite"
     assert query(db_file, "select count(*) from job_runs")[0][0] == 1

@@ -10,6 +10,7 @@ recorder recognise a page that moved: its old URL has already answered 404 when 
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from scrapy.exceptions import (
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers.catalogue import Entry, Source, load_catalogue
+from crawlers.catalogue import Catalogue, Entry, Source, load_catalogue
 from crawlers.decoding import decode_body
 from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, NotModified
 from crawlers.links import FeedError, feed_links, keep_links, listing_links, next_page, sitemap_links
@@ -39,7 +40,16 @@ from storage.database import Store
 from storage.queries import dropped_validators, entry_page_cache, known_instruments
 
 GONE = (404, 410)
+
 BLOCKED = (401, 403, 407, 451)
+
+
+def _catalogue_from_texts(texts: dict[str, str]) -> Catalogue:
+    """Load declarations handed over as text (file name → YAML), with their file names kept."""
+    with tempfile.TemporaryDirectory(prefix="policywatch-declarations-") as folder:
+        for name, text in texts.items():
+            (Path(folder) / Path(name).name).write_text(text, encoding="utf-8")
+        return load_catalogue([Path(folder)])
 
 
 @dataclass(frozen=True)
@@ -104,14 +114,20 @@ def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
 class DeclaredSpider(scrapy.Spider):
     name = "declared"
 
-    def __init__(self, sources: str = "", only: str = "", db: str = "", **kwargs: Any) -> None:
+    def __init__(self, sources: str = "", only: str = "", db: str = "", declarations: str = "",
+                 **kwargs: Any) -> None:
+        """`sources`: JSON list of declaration files or folders (default: the bundled catalogue);
+        `declarations`: JSON object file name → YAML text, for a crawl on a machine that does not
+        have the files (a Scrapyd node); `only`: comma-separated source ids; `db`: store URL."""
         super().__init__(**kwargs)
-        paths = [Path(p) for p in json.loads(sources)] if sources else None
-        catalogue = load_catalogue(paths)
+        if declarations:
+            catalogue = _catalogue_from_texts(json.loads(declarations))
+        else:
+            catalogue = load_catalogue([Path(p) for p in json.loads(sources)] if sources else None)
         wanted = set(filter(None, only.split(","))) if only else None
         self.declared: dict[str, Source] = {
             s.id: s for s in catalogue.sources if wanted is None or s.id in wanted}
-        store = Store(db or None)
+        store = Store(db or None, upgrade=False)  # whoever started the crawl has migrated it
         with store.sessions() as session:
             self.known = known_instruments(session, list(self.declared))
             self.entry_cache = entry_page_cache(session, list(self.declared))

@@ -1,0 +1,153 @@
+"""Crawls on a real Scrapyd node: scrapyd started on loopback, the project deployed to it with
+`scrapyd-deploy` from scrapy.cfg, the daemon scheduling its checks there through the HTTP API.
+The store is PostgreSQL where a server is available (as across machines), else a SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import POSTGRES, ROOT, fresh_database, run_cli
+from tests.mail import free_port
+from tests.test_daemon import every, wait_for
+from tests.web.sites import write_declarations
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}
+    env.update(extra)
+    return env
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def scrapyd_node(tmp_path: Path) -> Iterator[str]:
+    """A scrapyd process on a free loopback port, with its eggs, logs and queues in tmp_path."""
+    folder = tmp_path / "scrapyd"
+    folder.mkdir()
+    port = free_port()
+    (folder / "scrapyd.conf").write_text(f"""[scrapyd]
+bind_address = 127.0.0.1
+http_port = {port}
+poll_interval = 0.5
+max_proc = 2
+logs_dir = {folder / 'logs'}
+eggs_dir = {folder / 'eggs'}
+dbs_dir = {folder / 'dbs'}
+""")
+    node = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=folder, env=clean_env(),
+                            stdout=subprocess.DEVNULL, stderr=(folder / "scrapyd.err").open("w"))
+    url = f"http://127.0.0.1:{port}/"
+
+    def answers() -> bool:
+        try:
+            return get_json(url + "daemonstatus.json")["status"] == "ok"
+        except OSError:
+            return False
+
+    try:
+        wait_for(answers, 30, "scrapyd to listen")
+        yield url
+    finally:
+        node.terminate()
+        node.wait(timeout=30)
+
+
+def deploy(node_url: str) -> None:
+    """`scrapyd-deploy node` from the checkout, as the README says."""
+    command = shutil.which("scrapyd-deploy")
+    command = [command] if command else [sys.executable, "-m", "scrapyd_client.deploy"]
+    done = subprocess.run([*command, "node"], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                          env=clean_env(POLICYWATCH_SCRAPYD_URL=node_url))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert get_json(node_url + "listspiders.json?project=policywatch")["spiders"] == ["declared"]
+
+
+def count(url: str, sql: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql)).scalar() or 0
+    except Exception:  # the daemon has not created the table yet
+        return 0
+    finally:
+        engine.dispose()
+
+
+def test_daemon_schedules_crawls_on_a_scrapyd_node(web, tmp_path, scrapyd_node):
+    deploy(scrapyd_node)
+    web.set(epoch=1, noise=1)
+    sources = write_declarations(web, tmp_path / "sources")
+    every(sources, "4s")
+    config = tmp_path / "policywatch.toml"
+    config.write_text(f'[scrapyd]\nnodes = ["{scrapyd_node}"]\npoll = 0.5\n')
+    with fresh_database("postgresql" if POSTGRES else "sqlite", tmp_path) as db:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "policywatch", "--config", str(config), "--db", db, "run",
+             "--sources", str(sources), "--log-file", str(tmp_path / "daemon.log")],
+            cwd=ROOT, env=clean_env(PYTHONPATH=str(ROOT), XDG_DATA_HOME=str(tmp_path / "data")),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(lambda: count(db, "select count(*) from change_events") >= 9, 120,
+                     "the first crawls, run on the node")
+            web.set(epoch=2, noise=2)  # two one-word amendments and one new document
+            wait_for(lambda: count(db, "select count(*) from change_events where kind = 'amended'") >= 2,
+                     90, "the amendments, found on the node")
+            time.sleep(6)  # more cycles on the node: nothing may be recorded twice
+            status = run_cli("status", "--format", "json", db=db).json()
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            code = daemon.wait(timeout=90)
+        assert code == 0
+        assert count(db, "select count(*) from change_events where kind = 'amended'") == 2
+        assert count(db, "select count(*) from change_events where kind = 'new' and baseline = false") == 1
+        # Every check ran on the node: its runs name the node's job and were closed by the crawl.
+        assert count(db, "select count(*) from crawl_runs where node is null") == 0
+        assert count(db, f"select count(*) from crawl_runs where status = 'finished' "
+                         f"and node like '{scrapyd_node} job %'") >= 8
+        assert count(db, "select count(*) from job_runs where outcome = 'ok'") >= 8
+        assert all(row["failures"] == 0 for row in status), status
+    jobs = get_json(scrapyd_node + "listjobs.json?project=policywatch")
+    assert len(jobs["finished"]) >= 8 and all(job["spider"] == "declared" for job in jobs["finished"])
+    log = (tmp_path / "daemon.log").read_text()
+    assert f"scheduled on {scrapyd_node} job" in log
+
+
+def test_unreachable_node_is_reported_per_source(tmp_path, monkeypatch):
+    """No node answers: the check fails with one line naming the node, in the source's health."""
+    import policywatch.daemon as daemon
+    from crawlers.catalogue import load_catalogue
+    from policywatch.config import Config, ScrapydSettings
+    from storage.database import Store
+
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    (folder / "gov.yaml").write_text(
+        "id: gov\nname: A ministry\njurisdiction: FR\nlevel: national\nbody: ministry\n"
+        "entries:\n  - type: document\n    url: http://127.0.0.1:9/laws\n")
+    dead = f"http://127.0.0.1:{free_port()}/"
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    context = daemon.Context(None, store.url, [str(folder)], 60.0, store,
+                             Config(scrapyd=ScrapydSettings(nodes=(dead,))), load_catalogue([folder]))
+    assert not context.catalogue.errors
+    monkeypatch.setattr(daemon, "CONTEXT", context)
+    daemon.check_source("gov")
+    store.close()
+    health = run_cli("status", "--format", "json", db=store.url).json()
+    assert health[0]["source"] == "gov" and health[0]["failures"] == 1
+    assert health[0]["last_error"].startswith(f"not scheduled: no scrapyd node answers: scrapyd {dead}: unreachable")

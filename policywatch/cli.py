@@ -241,7 +241,7 @@ HISTORY_COLUMNS = ["detected_at", "change", "source", "jurisdiction", "version",
 @click.option("--source", multiple=True, metavar="ID", help="Source id (repeatable).")
 @click.option("--change", multiple=True, type=click.Choice(CHANGE_KINDS), help="Change kind (repeatable).")
 @click.option("--paradigm", multiple=True, type=click.Choice(PARADIGMS), help="Paradigm (repeatable).")
-@click.option("--search", metavar="TEXT", help="Text in the title, URL or any version's text.")
+@click.option("--search", metavar="TEXT", help="A phrase in any version's title or text.")
 @click.option("--baseline/--no-baseline", default=True, show_default=True,
               help="Include instruments found by a source's first crawl.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")

@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+import storage.search  # noqa: F401 (registers the indexing of every new version)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

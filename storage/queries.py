@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import ChangeEvent, DroppedDocument, EntryPage, Instrument, Version
+from storage.search import matching_versions
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,11 @@ def history(session: Session, where: HistoryFilter) -> list[dict]:
                             ChangeEvent.paradigm == "unknown")
         query = query.where(condition)
     if where.search:
-        needle = f"%{where.search}%"
-        in_text = select(Version.instrument_id).where(Version.text.like(needle))
-        query = query.where(or_(Instrument.title.like(needle), Instrument.url.like(needle),
-                                Instrument.id.in_(in_text)))
+        versions = matching_versions(session.get_bind().dialect.name, where.search)
+        if versions is None:
+            return []
+        query = query.where(ChangeEvent.instrument_id.in_(
+            select(Version.instrument_id).where(Version.id.in_(versions))))
     if where.limit:
         query = query.limit(where.limit)
     return [event_json(event, instrument) for event, instrument in session.execute(query)]

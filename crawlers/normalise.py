@@ -7,9 +7,12 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+# str.split() knows these as spaces too, _SPACES does not: a text with any of them takes the
+# regular-expression path, so that every text keeps the hash it always had.
+_OTHER_SPLIT_SPACES = re.compile("[\x0b\x0c\x1c-\x1f\x85\u1680\u2028\u2029]")
 # Whole lines that are page furniture, not text of the instrument: counters, "last visited",
 # generation stamps, print/share prompts. Matched case-insensitively against a stripped line.
-_NOISE_LINES = [re.compile(pattern, re.I) for pattern in (
+_NOISE_PATTERNS = (
     r"^(page\s+)?(views?|visits?|hits|reads?)\s*[:：]?\s*[\d,.\s]+$",
     r"^[\d,.\s]+\s+(views?|visits?|reads?)$",
     r"^(last\s+(visited|viewed|accessed)|page\s+generated|generated|rendered|printed|retrieved)"
@@ -17,18 +20,19 @@ _NOISE_LINES = [re.compile(pattern, re.I) for pattern in (
     r"^(浏览次数|阅读次数|阅读量|访问量|点击数|浏览量)\s*[:：]?\s*\d+.*$",
     r"^(share|print|imprimir|partager|drucken|compartir|分享|打印)(\s*(this|page|:).*)?$",
     r"^(back to top|top of page|返回顶部|关闭窗口)$",
-)]
+)
+_NOISE_LINE = re.compile("|".join(f"(?:{pattern})" for pattern in _NOISE_PATTERNS), re.I)
 
 
 def normalise_text(text: str) -> str:
     """Canonical text: NFC, one space between words, no blank or noise lines."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    lines = []
-    for raw in text.split("\n"):
-        line = _SPACES.sub(" ", raw).strip()
-        if line and not any(pattern.match(line) for pattern in _NOISE_LINES):
-            lines.append(line)
-    return "\n".join(lines)
+    if _OTHER_SPLIT_SPACES.search(text):
+        spaced = [_SPACES.sub(" ", raw).strip() for raw in text.split("\n")]
+    else:  # the same result, three times faster than the regular expression on a long text
+        text = text.replace("\u200b", " ").replace("\ufeff", " ")
+        spaced = [" ".join(raw.split()) for raw in text.split("\n")]
+    return "\n".join(line for line in spaced if line and not _NOISE_LINE.match(line))
 
 
 def text_hash(text: str) -> str:

@@ -2,6 +2,11 @@
 
 A blocking SQLAlchemy write inside the event loop would stall the crawl, so writes go to a
 single thread; each item is one transaction (all of an instrument's change, or none of it).
+
+The steady state is a re-check in which almost nothing changed, so an unchanged instrument
+costs no transaction: a 304, or a page whose main text hashes as before with the same validators,
+of an instrument that is active and answering, is only remembered, and the time of all those
+checks is written at once when the crawl closes.
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from crawlers.extract import ExtractionError, extract_document
+from crawlers.extract import Extracted, ExtractionError, extract_document
 from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, NotModified
+from crawlers.normalise import text_hash
 from paradigms.classifier import classify_text
 from storage.database import Store
-from storage.queries import is_known
+from storage.queries import KnownInstrument, is_known
 from storage.recorder import (
     Fetch,
     SourceInfo,
+    record_checked,
     record_document,
     record_dropped,
     record_entry_page,
@@ -43,14 +50,29 @@ class RecordPipeline:
         self.progress = settings.getbool("POLICYWATCH_PROGRESS")
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self.count = 0
+        self.known: dict[int, KnownInstrument] | None = None  # from the spider, on first use
+        self.checked: list[int] = []  # instruments found unchanged, written at close
+
+    def _known(self, instrument_id: int | None) -> KnownInstrument | None:
+        """What the store knew of an instrument when the crawl started."""
+        if self.known is None:
+            self.known = {k.id: k for k in getattr(self.crawler.spider, "known", [])}
+        return self.known.get(instrument_id) if instrument_id is not None else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
         return cls(crawler)
 
     def close_spider(self) -> None:
+        self.writer.submit(self._write_checked).result()
         self.writer.shutdown(wait=True)
         self.store.close()
+
+    def _write_checked(self) -> None:
+        if self.checked:
+            with self.store.transaction() as session:
+                record_checked(session, self.checked)
+            self.checked = []
 
     async def process_item(self, item: Any) -> Any:
         outcome = await asyncio.wrap_future(self.writer.submit(self.write, item))
@@ -66,8 +88,18 @@ class RecordPipeline:
 
     def write(self, item: Any) -> str:
         try:
+            extracted = None
+            if isinstance(item, DocumentFetched):
+                extracted = self._extract(item)
+                if self._unchanged(item, extracted):
+                    return "unchanged"
+            elif isinstance(item, NotModified):
+                known = self._known(item.instrument_id)
+                if known is not None and known.settled:
+                    self.checked.append(known.id)
+                    return "unchanged"
             with self.store.transaction() as session:
-                return self._record(session, item)
+                return self._record(session, item, extracted)
         except Exception as exc:  # one bad document never stops the crawl
             log.exception("could not record %s", getattr(item, "url", item))
             with self.store.transaction() as session:
@@ -75,15 +107,32 @@ class RecordPipeline:
                                "invalid", f"could not record: {type(exc).__name__}: {exc}")
             return "error"
 
-    def _record(self, session, item: Any) -> str:
+    def _extract(self, item: DocumentFetched) -> Extracted | ExtractionError:
+        source = self.crawler.spider.declared[item.source_id]
+        try:
+            return extract_document(item.body, item.headers.get("content-type"), source.extract,
+                                    source.languages, item.url)
+        except ExtractionError as exc:
+            return exc
+
+    def _unchanged(self, item: DocumentFetched, extracted: Extracted | ExtractionError) -> bool:
+        """The same text at the same URL with the same validators, of a settled instrument."""
+        known = self._known(item.instrument_id)
+        if known is None or not known.settled or isinstance(extracted, ExtractionError) or \
+                item.url != known.url or text_hash(extracted.text) != known.current_hash:
+            return False
+        headers = {k.lower(): v for k, v in item.headers.items()}
+        if (headers.get("etag"), headers.get("last-modified")) != (known.etag, known.last_modified):
+            return False
+        self.checked.append(known.id)
+        return True
+
+    def _record(self, session, item: Any, extracted: Extracted | ExtractionError | None) -> str:
         if isinstance(item, DocumentFetched):
             source = self.crawler.spider.declared[item.source_id]
-            try:
-                extracted = extract_document(item.body, item.headers.get("content-type"),
-                                             source.extract, source.languages, item.url)
-            except ExtractionError as exc:
-                kind = "selector" if "selector" in str(exc) else "extraction"
-                record_problem(session, self.run_id, item.source_id, item.url, kind, str(exc))
+            if isinstance(extracted, ExtractionError):
+                kind = "selector" if "selector" in str(extracted) else "extraction"
+                record_problem(session, self.run_id, item.source_id, item.url, kind, str(extracted))
                 return "error"
             info = SourceInfo(source.id, source.jurisdiction, source.level,
                               source.languages[0] if source.languages else None)

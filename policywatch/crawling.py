@@ -115,6 +115,9 @@ def run_crawl(store: Store, sources: list[Source], files: dict[str, str],
         # An unreachable host fails its robots.txt too; the page's own failure is what we
         # report, once per source, instead of a traceback per host.
         logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+        # Scrapy logs every response at DEBUG; below the configured level those records are only
+        # built to be dropped, which costs CPU per response.
+        logging.getLogger("scrapy").setLevel(process.settings.get("LOG_LEVEL"))
         crawler = process.create_crawler(DeclaredSpider)
         process.crawl(crawler,
                       sources=json.dumps([str(p) for p in source_paths]) if source_paths else "",

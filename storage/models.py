@@ -3,6 +3,7 @@ versions, change events, crawl runs and the problems they met."""
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -19,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -37,6 +39,20 @@ SEVERITIES = ("error", "warning")
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+class CompressedText(TypeDecorator):
+    """Text kept zlib-compressed in a binary column (a version's text is read whole, never
+    searched in SQL: the full-text index of storage/search.py does that)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect) -> bytes | None:
+        return None if value is None else zlib.compress(value.encode("utf-8"), 6)
+
+    def process_result_value(self, value: bytes | None, dialect) -> str | None:
+        return None if value is None else zlib.decompress(value).decode("utf-8")
 
 
 class Base(DeclarativeBase):
@@ -141,7 +157,7 @@ class Version(Base):
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column("text_z", CompressedText)
     text_hash: Mapped[str] = mapped_column(String(64))
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
     technical: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -20,12 +20,19 @@ class KnownInstrument:
     etag: str | None
     last_modified: str | None
     status: str
+    current_hash: str | None = None
+    gone_checks: int = 0
+
+    @property
+    def settled(self) -> bool:
+        """Active and answering: a check that finds it unchanged changes nothing but the time."""
+        return self.status == "active" and not self.gone_checks
 
 
 def known_instruments(session: Session, source_ids: list[str]) -> list[KnownInstrument]:
     rows = session.execute(select(
         Instrument.id, Instrument.source_id, Instrument.url, Instrument.etag,
-        Instrument.last_modified, Instrument.status,
+        Instrument.last_modified, Instrument.status, Instrument.current_hash, Instrument.gone_checks,
     ).where(Instrument.source_id.in_(source_ids)).order_by(Instrument.id))
     return [KnownInstrument(*row) for row in rows]
 

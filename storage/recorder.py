@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crawlers.extract import Extracted
@@ -191,7 +191,6 @@ def record_document(session: Session, run_id: int | None, source: SourceInfo, fe
 def _record_known(session: Session, run_id: int | None, instrument: Instrument, fetch: Fetch,
                   extracted: Extracted, digest: str, now: datetime) -> str:
     _validators(instrument, fetch, now)
-    previous = _latest_version(session, instrument)
     changed = digest != instrument.current_hash
     outcome = "unchanged"
     if fetch.url != instrument.url and not session.scalar(select(Instrument.id).where(
@@ -201,6 +200,7 @@ def _record_known(session: Session, run_id: int | None, instrument: Instrument, 
         outcome = "moved"
     change: dict = {}
     if changed:
+        previous = _latest_version(session, instrument)
         change = _change_fields(previous, _add_version(session, instrument, fetch, extracted,
                                                        digest, now))
     if instrument.status == "withdrawn":
@@ -229,6 +229,15 @@ def record_reextraction(session: Session, instrument: Instrument, extracted: Ext
     instrument.title = extracted.title or instrument.title
     _event(session, instrument, "technical", None, now, **_change_fields(latest, version))
     return "technical"
+
+
+def record_checked(session: Session, instrument_ids: list[int], now: datetime | None = None) -> None:
+    """Instruments found unchanged (304, or the same text and validators): only the time of the
+    check is written, for all of them at once."""
+    now = now or utcnow()
+    for start in range(0, len(instrument_ids), 500):
+        session.execute(update(Instrument).where(Instrument.id.in_(instrument_ids[start:start + 500]))
+                        .values(last_checked_at=now))
 
 
 def record_not_modified(session: Session, run_id: int | None, instrument_id: int,

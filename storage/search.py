@@ -86,6 +86,7 @@ def create_index(connection: Connection) -> None:
     else:
         connection.execute(text("CREATE VIRTUAL TABLE version_search USING fts5("
                                 "terms, content='', tokenize='unicode61 remove_diacritics 2')"))
+    # Migration 0006 runs before 0007 compressed the texts: they are plain here.
     for version_id, title, body in connection.execute(text("SELECT id, title, text FROM versions")):
         index_version(connection, version_id, title or "", body or "")
 

@@ -80,6 +80,8 @@ def test_search_finds_phrases_with_the_database_index(searchable, needle, expect
 
 
 def test_versions_stored_before_the_index_existed_are_indexed_by_the_migration(tmp_path: Path):
+    """Downgraded to 0005 (plain texts, no index) and opened again: 0006 indexes what is there,
+    0007 compresses the texts, and nothing is lost."""
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     store = Store(url)
     add_instrument(store, "gdpr", "Chapter V GDPR", "Transfers subject to appropriate safeguards")
@@ -89,4 +91,6 @@ def test_versions_stored_before_the_index_existed_are_indexed_by_the_migration(t
     with store.engine.connect() as connection:
         assert connection.execute(text("select count(*) from version_search")).scalar() == 1
     assert found(store, "appropriate safeguards") == ["gdpr"]
+    with store.sessions() as session:
+        assert session.query(Version).one().text == "Transfers subject to appropriate safeguards"
     store.close()

@@ -255,7 +255,8 @@ def main() -> None:
     result = report(rows, growth, total, texts, snapshots, args)
     print("\n" + result)
     if args.write:
-        write_readme(result)
+        write_section("## policywatch, urlwatch and a plain fetch on a large web — "
+                      "`python3 bench/compare.py`", __doc__, result)
 
 
 def report(rows: list[Row], growth: list[str], total: int, texts: int, snapshots: int, args) -> str:
@@ -280,11 +281,11 @@ def report(rows: list[Row], growth: list[str], total: int, texts: int, snapshots
     return "\n".join(lines)
 
 
-def write_readme(result: str) -> None:
+def write_section(heading: str, doc: str, result: str) -> None:
+    """Put (or replace) a section of bench/README.md: the benchmark's description, its result."""
     readme = ROOT / "bench" / "README.md"
-    heading = "## policywatch, urlwatch and a plain fetch on a large web — `python3 bench/compare.py`"
     text = readme.read_text()
-    section = f"{heading}\n\n{__doc__.split(chr(10) + chr(10), 2)[2].strip()}\n\n{result}\n"
+    section = f"{heading}\n\n{doc.split(chr(10) + chr(10), 2)[2].strip()}\n\n{result}\n"
     if heading in text:
         start = text.index(heading)
         end = text.find("\n## ", start + len(heading))
@@ -292,7 +293,6 @@ def write_readme(result: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + section
     readme.write_text(text)
-
 
 if __name__ == "__main__":
     main()

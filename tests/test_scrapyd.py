@@ -151,3 +151,30 @@ def test_unreachable_node_is_reported_per_source(tmp_path, monkeypatch):
     health = run_cli("status", "--format", "json", db=store.url).json()
     assert health[0]["source"] == "gov" and health[0]["failures"] == 1
     assert health[0]["last_error"].startswith(f"not scheduled: no scrapyd node answers: scrapyd {dead}: unreachable")
+
+
+def test_scrapyd_configuration_errors_name_the_key(tmp_path):
+    from policywatch.config import ConfigError, load_config
+
+    config = tmp_path / "policywatch.toml"
+    for body, message in [('[scrapyd]\nnodes = ["ftp://node:6800"]\n', "scrapyd.nodes: 'ftp://node:6800' is not"),
+                          ('[scrapyd]\npassword = "secret"\n', "scrapyd.password: put the password"),
+                          ('[scrapyd]\npoll = "often"\n', "scrapyd.poll: 'often' is not a number"),
+                          ('[scrapyd]\nnode = "http://x:6800"\n', "scrapyd.node: unknown key")]:
+        config.write_text(body)
+        with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("(", r"\(")):
+            load_config(str(config))
+    config.write_text('[scrapyd]\nnodes = ["http://crawler1:6800"]\n')
+    assert load_config(str(config)).scrapyd.nodes == ("http://crawler1:6800/",)
+
+
+def test_nodes_on_other_machines_need_a_store_they_can_reach(tmp_path):
+    from policywatch.config import Config, ScrapydSettings
+    from policywatch.daemon import DaemonError, _check_store_reachable_from_nodes
+
+    remote = Config(scrapyd=ScrapydSettings(nodes=("http://crawler1:6800/",)))
+    with pytest.raises(DaemonError, match="cannot write to a SQLite file"):
+        _check_store_reachable_from_nodes(remote, f"sqlite:///{tmp_path / 's.sqlite'}")
+    _check_store_reachable_from_nodes(remote, "postgresql+psycopg://policywatch@db/policywatch")
+    local = Config(scrapyd=ScrapydSettings(nodes=("http://127.0.0.1:6800/",)))
+    _check_store_reachable_from_nodes(local, f"sqlite:///{tmp_path / 's.sqlite'}")

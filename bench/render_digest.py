@@ -64,7 +64,8 @@ def thousand_events(store: Store) -> None:
                 session.add(Version(instrument_id=instrument.id, number=v, text=f"Article 1\nText {v}",
                                     text_hash=f"{n}-{v}", recorded_at=start, paradigm="prudent"))
                 session.add(ChangeEvent(
-                    instrument_id=instrument.id, kind="amended" if v > 1 else "new", version_number=v,
+                    instrument_id=instrument.id, jurisdiction="EU", kind="amended" if v > 1 else "new",
+                    version_number=v,
                     detected_at=start + timedelta(minutes=n * 5 + v), url=instrument.url,
                     paradigm="prudent", previous_paradigm="prudent" if v > 1 else None,
                     provisions={"added": [], "removed": [], "modified": [

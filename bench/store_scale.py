@@ -108,7 +108,8 @@ def generate(store: Store, instruments: int, events: int, seed: int = 7) -> int:
                     rows_s += [(version_id, n, part) for n, part in
                                enumerate(chunks(search_terms(f"Instrument {instrument}\n{body}")))]
                 status = "withdrawn" if kind == "withdrawn" else "active"
-                rows_e.append({"instrument_id": instrument, "kind": kind, "version_number": number,
+                rows_e.append({"instrument_id": instrument, "jurisdiction": jurisdiction, "kind": kind,
+                               "version_number": number,
                                "detected_at": at, "baseline": index == 0 and at < START + timedelta(days=7),
                                "url": url, "paradigm": paradigm,
                                "previous_paradigm": previous if kind == "amended" else None,

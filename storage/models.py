@@ -41,6 +41,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's filter: tables of other components sharing the database (the scheduler's job
+    store, the full-text search tables) are not ours to create or drop."""
+    return not (type_ == "table" and reflected and compare_to is None)
+
+
 class CompressedText(TypeDecorator):
     """Text kept zlib-compressed in a binary column (a version's text is read whole, never
     searched in SQL: the full-text index of storage/search.py does that)."""
@@ -151,7 +157,11 @@ class Snapshot(Base):
 
 class Version(Base):
     __tablename__ = "versions"
-    __table_args__ = (UniqueConstraint("instrument_id", "number", name="uq_versions_instrument_number"),)
+    __table_args__ = (
+        UniqueConstraint("instrument_id", "number", name="uq_versions_instrument_number"),
+        # What trends read of every version, without touching the rows (which hold the texts).
+        Index("ix_versions_trend", "instrument_id", "number", "recorded_at", "paradigm"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
@@ -171,10 +181,14 @@ class Version(Base):
 
 class ChangeEvent(Base):
     __tablename__ = "change_events"
-    __table_args__ = (Index("ix_change_events_detected", "detected_at"),)
+    __table_args__ = (
+        Index("ix_change_events_detected", "detected_at"),
+        Index("ix_change_events_jurisdiction_detected", "jurisdiction", "detected_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), index=True)
+    jurisdiction: Mapped[str | None] = mapped_column(String(20))  # the instrument's, for the index
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     kind: Mapped[str] = mapped_column(String(20), index=True)
     version_number: Mapped[int] = mapped_column(Integer)

@@ -77,7 +77,7 @@ def history(session: Session, where: HistoryFilter) -> list[dict]:
     if where.until:
         query = query.where(ChangeEvent.detected_at < where.until)
     if where.jurisdictions:
-        query = query.where(Instrument.jurisdiction.in_(where.jurisdictions))
+        query = query.where(ChangeEvent.jurisdiction.in_(where.jurisdictions))
     if where.sources:
         query = query.where(Instrument.source_id.in_(where.sources))
     if where.changes:
@@ -168,7 +168,9 @@ def trend_histories(session: Session) -> list:
             spans.append([detected_at.date(), None])
         elif spans and spans[-1][1] is None:
             spans[-1][1] = detected_at.date()
-    for instrument in session.scalars(select(Instrument).order_by(Instrument.id)):
+    for instrument in session.execute(select(
+            Instrument.id, Instrument.uid, Instrument.title, Instrument.jurisdiction, Instrument.level,
+            Instrument.published, Instrument.first_seen_at).order_by(Instrument.id)):
         labels = versions.get(instrument.id, [])
         if not labels:
             continue

@@ -125,7 +125,8 @@ def _event(session: Session, instrument: Instrument, kind: str, run_id: int | No
            now: datetime, **fields) -> ChangeEvent:
     session.flush()
     fields.setdefault("paradigm", _current_paradigm(session, instrument))
-    event = ChangeEvent(instrument_id=instrument.id, run_id=run_id, kind=kind,
+    event = ChangeEvent(instrument_id=instrument.id, jurisdiction=instrument.jurisdiction,
+                        run_id=run_id, kind=kind,
                         version_number=instrument.version_count, detected_at=now,
                         url=instrument.url, **fields)
     session.add(event)

@@ -40,7 +40,7 @@ def add_instrument(store: Store, uid: str, title: str, body: str) -> None:
         session.add(instrument)
         session.flush()
         session.add(Version(instrument_id=instrument.id, number=1, title=title, text=body, text_hash=uid))
-        session.add(ChangeEvent(instrument_id=instrument.id, kind="new", version_number=1,
+        session.add(ChangeEvent(instrument_id=instrument.id, jurisdiction="EU", kind="new", version_number=1,
                                 url=instrument.url, detected_at=utcnow()))
 
 

@@ -3,15 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from storage.models import Base
+from storage.models import Base, include_in_migrations
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    # Other components (e.g. a scheduler's job store) may share the database.
-    return not (type_ == "table" and reflected and compare_to is None)
 
 
 def run_migrations() -> None:
@@ -21,7 +16,7 @@ def run_migrations() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=True,
-            include_object=include_object,
+            include_object=include_in_migrations,
         )
         with context.begin_transaction():
             context.run_migrations()

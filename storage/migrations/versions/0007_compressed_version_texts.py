@@ -39,6 +39,7 @@ def upgrade() -> None:
     _convert("text", "text_z", lambda text: zlib.compress((text or "").encode("utf-8"), 6))
     with op.batch_alter_table('versions', schema=None) as batch_op:
         batch_op.drop_column('text')
+        batch_op.alter_column('text_z', existing_type=sa.LargeBinary(), nullable=False)
 
 
 def downgrade() -> None:

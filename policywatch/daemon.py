@@ -179,7 +179,7 @@ def check_source_on_node(context: Context, source_id: str) -> None:
     else:
         message = f"crawl on {where} ended without closing its run (log: {node.log_url(job)})"
         kind = "failed"
-    if status != "finished":
+    if status != "finished" or outcome == "timeout":  # a cancelled crawl is a failed check
         record_killed_crawl(context.store, [source_id], None, message, run_id=crawl_run)
     _job_finished(context.store, run_id, kind, message[:500])
     log.warning("check %s %s: %s", source_id, kind, message)

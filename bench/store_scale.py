@@ -46,7 +46,7 @@ from policywatch.digests import build_digest  # noqa: E402
 from storage.database import Store  # noqa: E402
 from storage.models import ChangeEvent, Instrument, Source, Version  # noqa: E402
 from storage.queries import HistoryFilter, history, instrument_events  # noqa: E402
-from storage.search import ROWS_PER_VERSION, chunks, search_terms  # noqa: E402
+from storage.search import index_versions  # noqa: E402
 
 JURISDICTIONS = ("EU", "CN", "US", "GB", "JP", "KR", "SG", "IN", "ID", "VN", "SA", "AE", "BR", "AR", "NG",
                  "KE", "ZA", "RU", "AU", "CA", "TR", "CH", "MX", "CL", "CO", "PE", "EG", "MA", "TH", "MY",
@@ -84,7 +84,7 @@ def generate(store: Store, instruments: int, events: int, seed: int = 7) -> int:
     version_count = event_count = 0
     batch = 2000
     for first in range(1, instruments + 1, batch):
-        rows_i, rows_v, rows_e, rows_s = [], [], [], []
+        rows_i, rows_v, rows_e = [], [], []
         for instrument in range(first, min(first + batch, instruments + 1)):
             jurisdiction = JURISDICTIONS[instrument % len(JURISDICTIONS)]
             n_events = max(1, round(rng.expovariate(1 / per_instrument)))
@@ -105,8 +105,6 @@ def generate(store: Store, instruments: int, events: int, seed: int = 7) -> int:
                                    "title": f"Instrument {instrument}", "text_z": body,
                                    "text_hash": f"{instrument}-{number}", "recorded_at": at,
                                    "technical": False, "paradigm": paradigm})
-                    rows_s += [(version_id, n, part) for n, part in
-                               enumerate(chunks(search_terms(f"Instrument {instrument}\n{body}")))]
                 status = "withdrawn" if kind == "withdrawn" else "active"
                 rows_e.append({"instrument_id": instrument, "jurisdiction": jurisdiction, "kind": kind,
                                "version_number": number,
@@ -127,13 +125,7 @@ def generate(store: Store, instruments: int, events: int, seed: int = 7) -> int:
             connection.execute(insert(Instrument), rows_i)
             connection.execute(insert(Version.__table__), rows_v)
             connection.execute(insert(ChangeEvent), rows_e)
-            if dialect == "postgresql":
-                connection.execute(text("INSERT INTO version_search (version_id, terms) "
-                                        "VALUES (:v, to_tsvector('simple', :t))"),
-                                   [{"v": v, "t": t} for v, _, t in rows_s])
-            else:
-                connection.execute(text("INSERT INTO version_search (rowid, terms) VALUES (:r, :t)"),
-                                   [{"r": v * ROWS_PER_VERSION + n, "t": t} for v, n, t in rows_s])
+            index_versions(connection, [(v["id"], v["title"], v["text_z"]) for v in rows_v])
         version_count += len(rows_v)
         print(f"\r  {instrument:,} instruments, {event_count:,} events, {version_count:,} versions",
               end="", flush=True)

@@ -18,6 +18,7 @@ whole in some chunk. Every version is indexed as it is inserted (a mapper event 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from sqlalchemy import Connection, Select, event, select, text
 
@@ -46,18 +47,20 @@ def chunks(terms: list[str]) -> list[str]:
             for start in range(0, max(1, len(terms) - OVERLAP), step)][:ROWS_PER_VERSION]
 
 
-def index_version(connection: Connection, version_id: int, title: str, body: str) -> None:
-    """Add one version's title and text to the search index."""
-    parts = chunks(search_terms(f"{title}\n{body}"))
+def index_versions(connection: Connection, versions: Iterable[tuple[int, str, str]]) -> None:
+    """Add versions, as (version id, title, text), to the search index in one statement."""
+    parts = [(version_id, n, part) for version_id, title, body in versions
+             for n, part in enumerate(chunks(search_terms(f"{title}\n{body}")))]
+    if not parts:
+        return
     if connection.dialect.name == "postgresql":
-        statement = text("INSERT INTO version_search (version_id, terms) "
-                         "VALUES (:version_id, to_tsvector('simple', :terms))")
-        rows = [{"version_id": version_id, "terms": part} for part in parts]
+        connection.execute(text("INSERT INTO version_search (version_id, terms) "
+                                "VALUES (:version_id, to_tsvector('simple', :terms))"),
+                           [{"version_id": version_id, "terms": part} for version_id, _, part in parts])
     else:
-        statement = text("INSERT INTO version_search (rowid, terms) VALUES (:rowid, :terms)")
-        rows = [{"rowid": version_id * ROWS_PER_VERSION + n, "terms": part} for n, part in enumerate(parts)]
-    if rows:
-        connection.execute(statement, rows)
+        connection.execute(text("INSERT INTO version_search (rowid, terms) VALUES (:rowid, :terms)"),
+                           [{"rowid": version_id * ROWS_PER_VERSION + n, "terms": part}
+                            for version_id, n, part in parts])
 
 
 def matching_versions(dialect: str, needle: str) -> Select | None:
@@ -87,8 +90,8 @@ def create_index(connection: Connection) -> None:
         connection.execute(text("CREATE VIRTUAL TABLE version_search USING fts5("
                                 "terms, content='', tokenize='unicode61 remove_diacritics 2')"))
     # Migration 0006 runs before 0007 compressed the texts: they are plain here.
-    for version_id, title, body in connection.execute(text("SELECT id, title, text FROM versions")):
-        index_version(connection, version_id, title or "", body or "")
+    rows = connection.execute(text("SELECT id, title, text FROM versions"))
+    index_versions(connection, [(version_id, title or "", body or "") for version_id, title, body in rows])
 
 
 def drop_index(connection: Connection) -> None:
@@ -97,4 +100,4 @@ def drop_index(connection: Connection) -> None:
 
 @event.listens_for(Version, "after_insert")
 def _index_new_version(_mapper, connection: Connection, version: Version) -> None:
-    index_version(connection, version.id, version.title or "", version.text or "")
+    index_versions(connection, [(version.id, version.title or "", version.text or "")])

@@ -35,6 +35,7 @@ from storage.recorder import (
     record_gone,
     record_not_modified,
     record_problem,
+    validators,
 )
 
 log = logging.getLogger(__name__)
@@ -121,8 +122,7 @@ class RecordPipeline:
         if known is None or not known.settled or isinstance(extracted, ExtractionError) or \
                 item.url != known.url or text_hash(extracted.text) != known.current_hash:
             return False
-        headers = {k.lower(): v for k, v in item.headers.items()}
-        if (headers.get("etag"), headers.get("last-modified")) != (known.etag, known.last_modified):
+        if validators(item.headers) != (known.etag, known.last_modified):
             return False
         self.checked.append(known.id)
         return True

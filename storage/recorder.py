@@ -144,10 +144,14 @@ def _change_fields(previous: Version | None, current: Version) -> dict:
     }
 
 
+def validators(headers: dict[str, str]) -> tuple[str | None, str | None]:
+    """(ETag, Last-Modified) of an answer's headers, whatever their case."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return lowered.get("etag"), lowered.get("last-modified")
+
+
 def _validators(instrument: Instrument, fetch: Fetch, now: datetime) -> None:
-    headers = {k.lower(): v for k, v in fetch.headers.items()}
-    instrument.etag = headers.get("etag")
-    instrument.last_modified = headers.get("last-modified")
+    instrument.etag, instrument.last_modified = validators(fetch.headers)
     instrument.last_checked_at = now
     instrument.gone_checks = 0
 
@@ -284,9 +288,8 @@ def record_dropped(session: Session, source_id: str, fetch: Fetch, title: str, s
     if dropped is None:
         dropped = DroppedDocument(source_id=source_id, url=fetch.url, first_seen_at=now)
         session.add(dropped)
-    headers = {k.lower(): v for k, v in fetch.headers.items()}
     dropped.title, dropped.scores, dropped.last_seen_at = title, scores, now
-    dropped.etag, dropped.last_modified = headers.get("etag"), headers.get("last-modified")
+    dropped.etag, dropped.last_modified = validators(fetch.headers)
     dropped.reason = ("says nothing about cross-border data transfers (evidence F/P/R "
                       f"{scores.get('facilitation', 0)}/{scores.get('prudent', 0)}/"
                       f"{scores.get('restrictive', 0)})")
@@ -301,9 +304,8 @@ def record_problem(session: Session, run_id: int | None, source_id: str, url: st
 
 def record_entry_page(session: Session, source_id: str, url: str, headers: dict[str, str],
                       links: list[str], next_url: str | None) -> None:
-    headers = {k.lower(): v for k, v in headers.items()}
     page = session.get(EntryPage, url) or EntryPage(url=url, source_id=source_id)
-    page.etag, page.last_modified = headers.get("etag"), headers.get("last-modified")
+    page.etag, page.last_modified = validators(headers)
     page.links, page.next_url, page.fetched_at = links, next_url, utcnow()
     session.merge(page)
 

@@ -39,7 +39,7 @@ from sqlalchemy import delete, select, text
 
 from crawlers.catalogue import Catalogue, load_catalogue
 from policywatch.config import Config, load_config
-from policywatch.scrapyd import Node, NodeError, configured_nodes, least_busy
+from policywatch.scrapyd import Node, NodeError, configured_nodes, least_busy, node_at
 from storage.database import Store
 from storage.models import CrawlRun, DaemonState, JobRun, Problem, Source, utcnow
 from storage.recorder import start_run, upsert_source
@@ -212,7 +212,6 @@ def _wait_for_job(context: Context, node: Node, job: str) -> str:
 def settle_node_runs(store: Store, config: Config) -> None:
     """Runs left 'running' on Scrapyd nodes (e.g. the daemon was killed while it waited): a job
     the node no longer runs and that never closed its run is marked interrupted."""
-    settings = config.scrapyd
     with store.transaction() as session:
         for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running",
                                                           CrawlRun.node.is_not(None))):
@@ -220,7 +219,7 @@ def settle_node_runs(store: Store, config: Config) -> None:
             if not job:
                 run.status = "interrupted"
                 continue
-            node = Node(url, settings.project, settings.username, settings.password)
+            node = node_at(config.scrapyd, url)
             try:
                 if node.state(job) in ("finished", "unknown"):
                     run.status = "interrupted"
@@ -477,9 +476,9 @@ def _check_store_reachable_from_nodes(config: Config, store_url: str) -> None:
     from urllib.parse import urlsplit
 
     url = config.scrapyd.db or store_url
-    remote = [n for n in config.scrapyd.nodes
-              if urlsplit(n).hostname not in ("localhost", "::1") and
-              not (urlsplit(n).hostname or "").startswith("127.")]
+    hosts = {node: urlsplit(node).hostname or "" for node in config.scrapyd.nodes}
+    remote = [node for node, host in hosts.items()
+              if host not in ("localhost", "::1") and not host.startswith("127.")]
     if remote and url.startswith("sqlite"):
         raise DaemonError(f"scrapyd node {remote[0]} cannot write to a SQLite file on this machine: "
                           "use a PostgreSQL store (--db postgresql+psycopg://...) or [scrapyd] db")

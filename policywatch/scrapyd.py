@@ -76,18 +76,23 @@ class Node:
         return urllib.parse.urljoin(self.url, f"logs/{self.project}/{SPIDER}/{job}.log")
 
 
+def node_at(settings, url: str) -> Node:
+    """The node at `url`, with the project and credentials of a configuration's [scrapyd]
+    section (policywatch.config.ScrapydSettings)."""
+    return Node(url, settings.project, settings.username, settings.password)
+
+
 def configured_nodes(settings) -> list[Node]:
-    """The nodes of a configuration's [scrapyd] section (policywatch.config.ScrapydSettings)."""
-    return [Node(url, settings.project, settings.username, settings.password) for url in settings.nodes]
+    return [node_at(settings, url) for url in settings.nodes]
 
 
 def least_busy(nodes: list[Node]) -> tuple[Node, list[str]]:
     """The node with the fewest pending and running jobs, and a line for each node that did not
     answer; NodeError when none answers."""
     loads, errors = [], []
-    for node in nodes:
+    for order, node in enumerate(nodes):  # the order breaks ties
         try:
-            loads.append((node.load(), nodes.index(node), node))
+            loads.append((node.load(), order, node))
         except NodeError as exc:
             errors.append(str(exc))
     if not loads:

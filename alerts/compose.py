@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from alerts.settings import Subscription
-
-SECTIONS = ("new", "amended", "withdrawn", "restored", "moved")
+from texts.vocabulary import ANNOUNCED_CHANGES as SECTIONS
 
 
 @dataclass

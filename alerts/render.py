@@ -12,10 +12,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from alerts.compose import Digest
 from alerts.settings import SmtpSettings
-from paradigms.taxonomy import PARADIGM_NAMES
+from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES
 
-COLOURS = {"facilitation": "#2a9d8f", "prudent": "#b08900", "restrictive": "#c8553d",
-           "unknown": "#6c757d"}
 _ENVIRONMENT = Environment(loader=PackageLoader("alerts", "templates"),
                            autoescape=select_autoescape(["html", "html.j2"]),
                            trim_blocks=False, lstrip_blocks=False)
@@ -29,7 +27,7 @@ def render_text(digest: Digest, unsubscribe: str | None = None) -> str:
 
 def render_html(digest: Digest, chart_cid: str | None = None, unsubscribe: str | None = None) -> str:
     return _ENVIRONMENT.get_template("digest.html.j2").render(
-        digest=digest, names=PARADIGM_NAMES, colours=COLOURS, chart_cid=chart_cid,
+        digest=digest, names=PARADIGM_NAMES, colours=PARADIGM_COLOURS, chart_cid=chart_cid,
         unsubscribe=unsubscribe)
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from crawlers.catalogue import parse_interval
+from texts.durations import parse_interval
 
 CRON = re.compile(r"^\s*(\S+\s+){4,5}\S+\s*$")  # five fields, or six with seconds first
 

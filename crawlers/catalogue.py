@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from texts.durations import parse_interval
+
 BUNDLED_CATALOGUE = Path(__file__).parent / "sources"
 
 LEVELS = ("national", "subnational", "supranational", "bilateral", "plurilateral", "multilateral")
@@ -25,18 +27,6 @@ ORGANISATION_CODES = frozenset({
     "EU", "OECD", "APEC", "WTO", "G7", "G20", "COE", "ASEAN", "AU", "UN", "UNCTAD", "CPTPP",
     "RCEP", "DEPA", "CBPR", "EEA", "EFTA", "GCC", "MERCOSUR", "USMCA", "DEFA", "IO", "AUC",
 })
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_interval(text: str) -> timedelta:
-    """'30m', '6h', '1d' → timedelta; ValueError with the accepted forms otherwise."""
-    match = _DURATION.match(str(text))
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"{text!r} is not an interval like 30m, 6h, 1d or 2w")
-    return timedelta(**{_DURATION_UNITS[match.group(2)]: int(match.group(1))})
-
-
 def _check_http_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:

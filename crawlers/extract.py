@@ -6,13 +6,13 @@ Plain functions of (bytes, content type, declared selectors), testable without a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawlers.catalogue import Extract
 from crawlers.decoding import decode_body
-from crawlers.normalise import normalise_text
+from texts.document import Extracted, ExtractionError
+from texts.normalise import normalise_text
 
 BLOCK_TAGS = frozenset({
     "address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl", "dt",
@@ -38,19 +38,6 @@ _MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(),
     start=1)}
 _DMY = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\s+(\d{4})")
-
-
-class ExtractionError(ValueError):
-    """The document could not be read; the message says why, in one line."""
-
-
-@dataclass(frozen=True)
-class Extracted:
-    title: str
-    text: str
-    published: str | None  # ISO date when one was found
-    doc_type: str  # html | pdf | text
-    encoding: str | None
 
 
 def is_pdf(body: bytes, content_type: str | None) -> bool:

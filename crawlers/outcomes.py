@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-OUTCOMES = ("new", "amended", "withdrawn", "restored", "moved", "unchanged", "gone", "error",
-            "irrelevant")
+from texts.vocabulary import OUTCOMES
 
 
 def outcome_counts(stats: dict, source_ids: Iterable[str]) -> dict[str, Counter]:

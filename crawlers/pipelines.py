@@ -19,9 +19,8 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from crawlers.extract import Extracted, ExtractionError, extract_document
+from crawlers.extract import extract_document
 from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, NotModified
-from crawlers.normalise import text_hash
 from paradigms.classifier import classify_text
 from storage.database import Store
 from storage.queries import KnownInstrument, is_known
@@ -37,6 +36,9 @@ from storage.recorder import (
     record_problem,
     validators,
 )
+from texts.document import Extracted, ExtractionError
+from texts.normalise import text_hash
+from texts.vocabulary import WITHDRAW_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ class RecordPipeline:
         self.crawler = crawler
         self.store = Store(settings.get("POLICYWATCH_DB") or None, upgrade=False)
         self.run_id: int | None = settings.getint("POLICYWATCH_RUN_ID") or None
-        self.withdraw_after = settings.getint("POLICYWATCH_WITHDRAW_AFTER", 3)
+        self.withdraw_after = settings.getint("POLICYWATCH_WITHDRAW_AFTER", WITHDRAW_AFTER)
         self.progress = settings.getbool("POLICYWATCH_PROGRESS")
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self.count = 0

@@ -3,11 +3,13 @@
 The CLI overrides a few of these from the configuration (user agent contact, timeouts, caps).
 """
 
+from texts.vocabulary import MAX_DOCUMENT_BYTES, user_agent
+
 BOT_NAME = "policywatch"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
 
-USER_AGENT = "policywatch/0.1 (+https://github.com/policywatch/policywatch; policywatch@example.org)"
+USER_AGENT = user_agent()
 ROBOTSTXT_OBEY = True
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -23,7 +25,7 @@ AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 25 * 1024 * 1024
+DOWNLOAD_MAXSIZE = MAX_DOCUMENT_BYTES
 DOWNLOAD_WARNSIZE = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 2

@@ -5,10 +5,7 @@ from __future__ import annotations
 import io
 
 from paradigms.trends import Flag, Period
-
-COLOURS = {"facilitation": "#2a9d8f", "prudent": "#e9c46a", "restrictive": "#e76f51"}
-LABELS = {"facilitation": "Framework-based Facilitation", "prudent": "Prudent and Flexible",
-          "restrictive": "Restrictive"}
+from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES, PARADIGMS
 
 
 def draw_trend_chart(periods: list[Period], flags: list[Flag], title: str | None = None) -> bytes:
@@ -21,9 +18,10 @@ def draw_trend_chart(periods: list[Period], flags: list[Flag], title: str | None
     labels = [p.period for p in periods]
     figure, axes = pyplot.subplots(figsize=(8, 4.6), dpi=110)
     try:
-        for paradigm, colour in COLOURS.items():
+        for paradigm in PARADIGMS:
+            colour = PARADIGM_COLOURS[paradigm]
             axes.plot(labels, [100 * p.shares[paradigm] for p in periods], marker="o",
-                      linewidth=2.2, color=colour, label=LABELS[paradigm])
+                      linewidth=2.2, color=colour, label=PARADIGM_NAMES[paradigm])
         flagged = {f.period for f in flags}
         for index, label in enumerate(labels):
             if label in flagged:

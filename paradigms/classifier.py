@@ -11,23 +11,19 @@ import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
-from crawlers.normalise import normalise_text
-from crawlers.provisions import group_ref, heading_ref, segment_provisions
 from paradigms.taxonomy import (
     EXCEPTIONS,
-    FACILITATION,
     INDICATOR_BY_ID,
     INDICATORS,
     NARROW_SCOPE,
     NEGATORS,
-    PARADIGMS,
-    PRUDENT,
-    RESTRICTIVE,
-    UNKNOWN,
     Indicator,
     context_hits,
     lower_same_length,
 )
+from texts.normalise import normalise_text
+from texts.provisions import group_ref, heading_ref, segment_provisions
+from texts.vocabulary import FACILITATION, PARADIGMS, PRUDENT, RESTRICTIVE, UNKNOWN
 
 MIN_SCORE = 1.0            # below this the evidence is too thin to call
 MENU_DISCOUNT = 0.35       # a government gate listed as one route among several

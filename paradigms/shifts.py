@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paradigms.taxonomy import PARADIGMS, UNKNOWN
+from texts.vocabulary import PARADIGMS, UNKNOWN
 
 MARKED_MOVE = 0.15  # a paradigm's share of the evidence moving this much is a shift
 

@@ -15,12 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-FACILITATION, PRUDENT, RESTRICTIVE, UNKNOWN = "facilitation", "prudent", "restrictive", "unknown"
-PARADIGMS = (FACILITATION, PRUDENT, RESTRICTIVE)
-PARADIGM_NAMES = {FACILITATION: "Framework-based Facilitation", PRUDENT: "Prudent and Flexible",
-                  RESTRICTIVE: "Restrictive", UNKNOWN: "Unknown"}
+from texts.vocabulary import FACILITATION, PRUDENT, RESTRICTIVE
+
 POSSESSION, EXCHANGE, RECEPTION = "possession", "exchange", "reception"
-DIMENSIONS = (POSSESSION, EXCHANGE, RECEPTION)
 
 _FLAGS = re.UNICODE  # patterns are lower case; texts are lower-cased by `lower_same_length`
 

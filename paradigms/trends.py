@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from paradigms.taxonomy import PARADIGMS, RESTRICTIVE, UNKNOWN
+from texts.vocabulary import PARADIGMS, RESTRICTIVE, UNKNOWN
 
 LEVEL_GROUPS = {
     "national": "national/regional", "subnational": "national/regional",

@@ -1,3 +1,5 @@
 """policywatch: the composition root — configuration, command line, daemon."""
 
-__version__ = "0.1.0"
+from texts.vocabulary import VERSION as __version__
+
+__all__ = ["__version__"]

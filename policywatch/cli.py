@@ -16,9 +16,8 @@ from policywatch import __version__
 from policywatch.config import Config, ConfigError, load_config
 from policywatch.output import format_option, render
 from storage.database import Store, StoreError
-from storage.models import CHANGE_KINDS
+from texts.vocabulary import CHANGE_KINDS, MAX_DOCUMENT_BYTES, PARADIGM_CHOICES, PARADIGMS, user_agent
 
-PARADIGMS = ("facilitation", "prudent", "restrictive", "unknown")
 _RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
 
 
@@ -240,7 +239,7 @@ HISTORY_COLUMNS = ["detected_at", "change", "source", "jurisdiction", "version",
 @click.option("--jurisdiction", multiple=True, metavar="J", help="e.g. EU, CN, US (repeatable).")
 @click.option("--source", multiple=True, metavar="ID", help="Source id (repeatable).")
 @click.option("--change", multiple=True, type=click.Choice(CHANGE_KINDS), help="Change kind (repeatable).")
-@click.option("--paradigm", multiple=True, type=click.Choice(PARADIGMS), help="Paradigm (repeatable).")
+@click.option("--paradigm", multiple=True, type=click.Choice(PARADIGM_CHOICES), help="Paradigm (repeatable).")
 @click.option("--search", metavar="TEXT", help="A phrase in any version's title or text.")
 @click.option("--baseline/--no-baseline", default=True, show_default=True,
               help="Include instruments found by a source's first crawl.")
@@ -356,8 +355,8 @@ def diff(app: App, instrument: str, from_: int | None, to: int | None, full: boo
     Example:
       policywatch diff cn-cac/provisions-1a2b3c --from 1 --to 2
     """
-    from storage.diffs import diff_provisions, unified_text_diff
     from storage.queries import version
+    from texts.provision_diffs import diff_provisions, unified_text_diff
 
     store = app.store()
     with store.sessions() as session:
@@ -405,15 +404,15 @@ def _read_target(target: str) -> tuple[bytes, str | None, str]:
         import urllib.request
 
         request = urllib.request.Request(target, headers={
-            "User-Agent": f"policywatch/{__version__} (+https://github.com/policywatch/policywatch)"})
+            "User-Agent": user_agent()})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http/https only)
-                body = response.read(25 * 1024 * 1024 + 1)
+                body = response.read(MAX_DOCUMENT_BYTES + 1)
                 content_type = response.headers.get("Content-Type")
         except OSError as exc:
             raise click.ClickException(f"{target}: cannot fetch: {exc}") from None
-        if len(body) > 25 * 1024 * 1024:
-            raise click.ClickException(f"{target}: larger than 25 MB")
+        if len(body) > MAX_DOCUMENT_BYTES:
+            raise click.ClickException(f"{target}: larger than {MAX_DOCUMENT_BYTES // 2**20} MB")
         return body, content_type, target
     path = Path(target)
     try:
@@ -434,9 +433,10 @@ def classify(target: str, fmt: str) -> None:
     Example:
       policywatch classify policywatch/demoweb/corpus/cn-pipl-2021.md --format json
     """
-    from crawlers.extract import ExtractionError, extract_document
+    from crawlers.extract import extract_document
     from paradigms.classifier import classify_text
-    from paradigms.taxonomy import PARADIGM_NAMES
+    from texts.document import ExtractionError
+    from texts.vocabulary import PARADIGM_NAMES
 
     body, content_type, where = _read_target(target)
     try:
@@ -495,7 +495,7 @@ def trends(app: App, by: str, chart: str | None, fmt: str) -> None:
         click.echo(json.dumps(trends_json(periods, flags), ensure_ascii=False, indent=2))
         return
     rows = [{"period": p.period, "in_force": p.in_force,
-             **{name: f"{p.shares[name]:.0%}" for name in ("facilitation", "prudent", "restrictive")},
+             **{name: f"{p.shares[name]:.0%}" for name in PARADIGMS},
              "unknown": p.counts.get("unknown", 0),
              "national/regional R": f"{p.by_level.get('national/regional', {}).get('restrictive', 0):.0%}",
              "multi/bilateral R": f"{p.by_level.get('multilateral/bilateral', {}).get('restrictive', 0):.0%}"}

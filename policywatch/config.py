@@ -46,6 +46,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from alerts.settings import DigestFilter, SmtpSettings, Subscription, check_subscription
+from texts.vocabulary import CONTACT, MAX_DOCUMENT_BYTES, WITHDRAW_AFTER
 
 
 class ConfigError(ValueError):
@@ -54,11 +55,11 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class CrawlSettings:
-    contact: str = "policywatch@example.org"
+    contact: str = CONTACT
     timeout: float = 30.0
-    max_download_mb: float = 25.0
+    max_download_mb: float = MAX_DOCUMENT_BYTES / (1024 * 1024)
     per_host: int = 4
-    withdraw_after: int = 3
+    withdraw_after: int = WITHDRAW_AFTER
     retry_after_max: float = 120.0
 
 

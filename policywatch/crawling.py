@@ -20,11 +20,11 @@ from crawlers import settings as crawler_settings
 from crawlers.catalogue import Source
 from crawlers.outcomes import outcome_counts
 from crawlers.spiders.declared import DeclaredSpider
-from policywatch import __version__
 from policywatch.config import CrawlSettings
 from storage.database import Store
 from storage.models import Problem
 from storage.recorder import finish_run, record_problem, start_run, upsert_source
+from texts.vocabulary import user_agent
 
 
 @dataclass
@@ -37,8 +37,7 @@ class CrawlSummary:
 def crawl_overrides(crawl: CrawlSettings, db_url: str, run_id: int, progress: bool) -> dict:
     """The settings a crawl takes from the configuration and the run (also sent to Scrapyd)."""
     return {
-        "USER_AGENT": f"policywatch/{__version__} (+https://github.com/policywatch/policywatch; "
-                      f"{crawl.contact})",
+        "USER_AGENT": user_agent(crawl.contact),
         "DOWNLOAD_TIMEOUT": crawl.timeout,
         "DOWNLOAD_MAXSIZE": int(crawl.max_download_mb * 1024 * 1024),
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.per_host,

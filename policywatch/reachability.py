@@ -8,14 +8,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from crawlers.catalogue import Source
-from policywatch import __version__
 from policywatch.config import CrawlSettings
+from texts.vocabulary import user_agent
 
 
 def _probe(url: str, crawl: CrawlSettings) -> str:
     request = urllib.request.Request(url, headers={
-        "User-Agent": f"policywatch/{__version__} (+https://github.com/policywatch/policywatch; "
-                      f"{crawl.contact})"})
+        "User-Agent": user_agent(crawl.contact)})
     try:
         with urllib.request.urlopen(request, timeout=min(crawl.timeout, 15)) as response:  # noqa: S310
             return f"HTTP {response.status}"

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from crawlers.catalogue import Source
-from crawlers.extract import ExtractionError, extract_document
+from crawlers.extract import extract_document
 from storage.database import Store
 from storage.models import Instrument, Version
 from storage.recorder import record_reextraction, snapshot_body
+from texts.document import ExtractionError
 
 
 def reextract(store: Store, sources: list[Source],

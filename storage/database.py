@@ -10,7 +10,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from platformdirs import user_data_dir
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -89,9 +89,6 @@ class Store:
         """A session whose work is committed together, or not at all."""
         with self.sessions() as session, session.begin():
             yield session
-
-    def has_schema(self) -> bool:
-        return inspect(self.engine).has_table("instruments")
 
     def close(self) -> None:
         self.engine.dispose()

@@ -30,13 +30,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-CHANGE_KINDS = ("new", "amended", "withdrawn", "restored", "moved", "technical")
-PROBLEM_KINDS = ("transient", "blocked", "gone", "extraction", "selector", "invalid")
-# An error means the source could not be checked properly and makes it unhealthy; a warning
-# (a dead link on a listing) is shown but does not.
-SEVERITIES = ("error", "warning")
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 

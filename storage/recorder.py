@@ -16,11 +16,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from crawlers.extract import Extracted
-from crawlers.normalise import text_hash
 from paradigms.classifier import classify_text
 from paradigms.shifts import version_shift
-from storage.diffs import diff_provisions
 from storage.models import (
     ChangeEvent,
     CrawlRun,
@@ -33,8 +30,11 @@ from storage.models import (
     Version,
     utcnow,
 )
+from texts.document import Extracted
+from texts.normalise import text_hash
+from texts.provision_diffs import diff_provisions
+from texts.vocabulary import WITHDRAW_AFTER
 
-WITHDRAW_AFTER = 3  # consecutive 404/410 answers before an instrument counts as withdrawn
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "date", "content-language",
                 "content-disposition", "location")
 

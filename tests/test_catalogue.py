@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.catalogue import load_catalogue, parse_declaration, parse_interval
+from crawlers.catalogue import load_catalogue, parse_declaration
 from tests.conftest import run_cli
+from texts.durations import parse_interval
 
 GOOD = """\
 id: eu-edpb

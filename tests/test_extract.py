@@ -6,10 +6,11 @@ import pytest
 
 from crawlers.catalogue import Extract
 from crawlers.decoding import decode_body
-from crawlers.extract import ExtractionError, extract_document, find_date
-from crawlers.normalise import normalise_text, text_hash
+from crawlers.extract import extract_document, find_date
 from policywatch.demoweb.server import chinese_page, pdf_document, regulator_page
 from policywatch.demoweb.texts import corpus, eo_14117, gdpr, pipl, to_html
+from texts.document import ExtractionError
+from texts.normalise import normalise_text, text_hash
 
 ARTICLE_46 = gdpr("46", "47")
 

@@ -10,9 +10,9 @@ import pytest
 from paradigms.classifier import classify_text
 from paradigms.shifts import version_shift
 from policywatch.demoweb.texts import corpus
-from storage.diffs import diff_provisions
 from tests.conftest import FIXTURES, SHARED_CORPUS
 from tests.web.history import RELAXED_ARTICLE_3, RESTRICTIVE_ARTICLE_3, RESTRICTIVE_LAW
+from texts.provision_diffs import diff_provisions
 
 
 def evidence_of(result, indicator: str) -> list:

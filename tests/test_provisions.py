@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.normalise import normalise_text
-from crawlers.provisions import heading_ref, segment_provisions
 from policywatch.demoweb.texts import corpus
-from storage.diffs import change_excerpt, diff_provisions
 from tests.conftest import SHARED_CORPUS
+from texts.normalise import normalise_text
+from texts.provision_diffs import change_excerpt, diff_provisions
+from texts.provisions import heading_ref, segment_provisions
 
 
 def refs(name: str) -> list[str]:

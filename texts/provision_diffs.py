@@ -11,7 +11,7 @@ import difflib
 import re
 from dataclasses import asdict, dataclass, field
 
-from crawlers.provisions import Provision, segment_provisions
+from texts.provisions import Provision, segment_provisions
 
 EXCERPT_CONTEXT = 60
 _TOKENS = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]|\w+|[^\w\s]|\s+")

@@ -1,0 +1,17 @@
+"""Durations written as '30m', '6h', '1d', '2w' in declarations, subscriptions and options."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_interval(text: str) -> timedelta:
+    """'30m', '6h', '1d' → timedelta; ValueError with the accepted forms otherwise."""
+    match = _DURATION.match(str(text))
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not an interval like 30m, 6h, 1d or 2w")
+    return timedelta(**{_DURATION_UNITS[match.group(2)]: int(match.group(1))})

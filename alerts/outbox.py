@@ -19,7 +19,7 @@ from alerts.settings import SmtpSettings
 from alerts.smtp import MailError, send_message
 from storage.database import Store
 from storage.models import OutboxDigest, utcnow
-from storage.recorder import pid_alive
+from storage.runs import pid_alive
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawlers.outcomes import outcome_counts
 from storage.database import Store
-from storage.recorder import finish_run
+from storage.runs import finish_run
 
 
 class FinishRun:

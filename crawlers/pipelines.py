@@ -24,7 +24,8 @@ from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, N
 from paradigms.classifier import classify_text
 from storage.database import Store
 from storage.queries import KnownInstrument, is_known
-from storage.recorder import (
+from storage.runs import record_problem
+from storage.versions import (
     Fetch,
     SourceInfo,
     record_checked,
@@ -33,7 +34,6 @@ from storage.recorder import (
     record_entry_page,
     record_gone,
     record_not_modified,
-    record_problem,
     validators,
 )
 from texts.document import Extracted, ExtractionError

@@ -781,7 +781,7 @@ def status(app: App, fmt: str) -> None:
     from sqlalchemy import func, inspect, select, text
 
     from storage.models import DaemonState, Instrument, JobRun, OutboxDigest, Source
-    from storage.recorder import pid_alive
+    from storage.runs import pid_alive
 
     store = app.store()
     next_runs: dict[str, str] = {}

@@ -23,7 +23,7 @@ from crawlers.spiders.declared import DeclaredSpider
 from policywatch.config import CrawlSettings
 from storage.database import Store
 from storage.models import Problem
-from storage.recorder import finish_run, record_problem, start_run, upsert_source
+from storage.runs import finish_run, record_problem, start_run, upsert_source
 from texts.vocabulary import user_agent
 
 

@@ -40,9 +40,10 @@ from sqlalchemy import delete, select, text
 from crawlers.catalogue import Catalogue, load_catalogue
 from policywatch.config import Config, load_config
 from policywatch.scrapyd import Node, NodeError, configured_nodes, least_busy, node_at
+from storage import runs
 from storage.database import Store
-from storage.models import CrawlRun, DaemonState, JobRun, Problem, Source, utcnow
-from storage.recorder import start_run, upsert_source
+from storage.models import CrawlRun, DaemonState, JobRun, utcnow
+from storage.runs import start_run, upsert_source
 
 log = logging.getLogger("policywatch.daemon")
 MISFIRE_GRACE = 3600
@@ -263,13 +264,8 @@ def retry_outbox() -> None:
 
 def mark_dead_runs_interrupted(store: Store) -> None:
     """Crawl runs whose process is gone (stopped or killed mid-crawl) are 'interrupted'."""
-    from storage.recorder import pid_alive
-
     with store.transaction() as session:
-        for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running",
-                                                          CrawlRun.node.is_(None))):
-            if run.pid and not pid_alive(run.pid):
-                run.status = "interrupted"
+        runs.mark_dead_runs_interrupted(session)
 
 
 JOB_RUNS_KEPT = timedelta(days=90)
@@ -330,34 +326,10 @@ def _terminate(child: subprocess.Popen, grace: float = 10.0) -> None:
 
 def record_killed_crawl(store: Store, source_ids: list[str], pid: int | None, message: str,
                         run_id: int | None = None) -> None:
-    """A crawl that hung or crashed: its run (by id, else the running one of `pid`) is marked
-    killed and each source's health says why (a child killed before it registered its source
-    still gets the source a health row)."""
-    now = utcnow()
+    """A crawl that hung or crashed: its run is marked killed and each source's health says why."""
     declared = CONTEXT.catalogue.by_id() if CONTEXT else {}
     with store.transaction() as session:
-        for source_id in source_ids:
-            if session.get(Source, source_id) is None and source_id in declared:
-                source = declared[source_id]
-                upsert_source(session, id=source.id, name=source.name,
-                              jurisdiction=source.jurisdiction, level=source.level,
-                              declaration_file=None)
-        session.flush()
-        if run_id is not None:
-            run = session.get(CrawlRun, run_id)
-        else:
-            run = session.scalar(select(CrawlRun).where(CrawlRun.pid == pid,
-                                                        CrawlRun.status == "running"))
-        if run is not None and run.status == "running":
-            run.status, run.finished_at = "killed", now
-        for source_id in source_ids:
-            session.add(Problem(run_id=run.id if run else None, source_id=source_id, url=None,
-                                kind="transient", severity="error", message=message, at=now))
-            source = session.get(Source, source_id)
-            if source is not None:
-                source.last_attempt_at = now
-                source.consecutive_failures = (source.consecutive_failures or 0) + 1
-                source.last_error, source.last_error_kind = message, "transient"
+        runs.record_killed_crawl(session, source_ids, pid, message, run_id, declared)
 
 
 # --- the daemon -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from crawlers.catalogue import Source
 from crawlers.extract import extract_document
 from storage.database import Store
 from storage.models import Instrument, Version
-from storage.recorder import record_reextraction, snapshot_body
+from storage.versions import record_reextraction, snapshot_body
 from texts.document import ExtractionError
 
 

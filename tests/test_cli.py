@@ -15,7 +15,8 @@ from crawlers.extract import extract_document
 from policywatch.demoweb.server import regulator_page
 from policywatch.demoweb.texts import gdpr, to_html
 from storage.database import Store
-from storage.recorder import Fetch, SourceInfo, record_document, record_gone, upsert_source
+from storage.runs import upsert_source
+from storage.versions import Fetch, SourceInfo, record_document, record_gone
 from tests.conftest import BACKENDS, ROOT, fresh_database, run_cli
 
 EU = SourceInfo("eu-test", "EU", "supranational", "en")

@@ -73,7 +73,8 @@ def test_json_shape():
 def test_trends_command_with_chart(tmp_path, db_url):
     from crawlers.extract import extract_document
     from storage.database import Store
-    from storage.recorder import Fetch, SourceInfo, record_document, upsert_source
+    from storage.runs import upsert_source
+    from storage.versions import Fetch, SourceInfo, record_document
     from tests.conftest import run_cli
 
     store = Store(db_url)

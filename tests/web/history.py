@@ -13,7 +13,8 @@ from policywatch.demoweb.server import regulator_page
 from policywatch.demoweb.texts import gdpr, pipl, to_html
 from storage.database import Store
 from storage.models import Source
-from storage.recorder import Fetch, SourceInfo, record_document, record_gone, upsert_source
+from storage.runs import upsert_source
+from storage.versions import Fetch, SourceInfo, record_document, record_gone
 
 EU = SourceInfo("eu-test", "EU", "supranational", "en")
 CN = SourceInfo("cn-test", "CN", "national", "zh")

@@ -1,4 +1,4 @@
-"""The recorder: turn one fetch of one instrument into versions and change events.
+"""Versions and change events: turn one fetch of one instrument into snapshots, versions and events.
 
 Each function does the work of one instrument inside the caller's transaction, so that a crash at
 any moment leaves either all of it (snapshot, version, event, validators) or none of it.
@@ -13,23 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from paradigms.classifier import classify_text
 from paradigms.shifts import version_shift
 from storage.models import (
     ChangeEvent,
-    CrawlRun,
     DroppedDocument,
     EntryPage,
     Instrument,
-    Problem,
     Snapshot,
     Source,
     Version,
     utcnow,
 )
+from storage.runs import record_problem
 from texts.document import Extracted
 from texts.normalise import text_hash
 from texts.provision_diffs import diff_provisions
@@ -295,77 +294,9 @@ def record_dropped(session: Session, source_id: str, fetch: Fetch, title: str, s
                       f"{scores.get('restrictive', 0)})")
 
 
-def record_problem(session: Session, run_id: int | None, source_id: str, url: str | None,
-                   kind: str, message: str, now: datetime | None = None,
-                   severity: str = "error") -> None:
-    session.add(Problem(run_id=run_id, source_id=source_id, url=url, kind=kind, severity=severity,
-                        message=message[:2000], at=now or utcnow()))
-
-
 def record_entry_page(session: Session, source_id: str, url: str, headers: dict[str, str],
                       links: list[str], next_url: str | None) -> None:
     page = session.get(EntryPage, url) or EntryPage(url=url, source_id=source_id)
     page.etag, page.last_modified = validators(headers)
     page.links, page.next_url, page.fetched_at = links, next_url, utcnow()
     session.merge(page)
-
-
-def upsert_source(session: Session, *, id: str, name: str, jurisdiction: str, level: str,
-                  declaration_file: str | None) -> None:
-    source = session.get(Source, id) or Source(id=id, consecutive_failures=0,
-                                                baseline_complete=False)
-    source.name, source.jurisdiction, source.level = name, jurisdiction, level
-    source.declaration_file = declaration_file
-    session.merge(source)
-
-
-def start_run(session: Session, source_ids: list[str], pid: int | None, node: str | None = None) -> int:
-    """Open a crawl run; runs left 'running' by a killed local process are marked interrupted
-    (a run on a Scrapyd node is judged by the daemon that polls its job, not by a pid here)."""
-    for stale in session.scalars(select(CrawlRun).where(CrawlRun.status == "running",
-                                                        CrawlRun.node.is_(None))):
-        if stale.pid is None or not pid_alive(stale.pid) or stale.pid == pid:
-            stale.status = "interrupted"
-    run = CrawlRun(sources=source_ids, pid=pid, node=node, status="running", started_at=utcnow())
-    session.add(run)
-    session.flush()
-    return run.id
-
-
-def pid_alive(pid: int) -> bool:
-    """Is a process with this pid running (on this machine)?"""
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def finish_run(session: Session, run_id: int, stats: dict) -> None:
-    """Close a run and update each crawled source's health from the problems it met."""
-    now = utcnow()
-    run = session.get(CrawlRun, run_id)
-    run.status, run.finished_at, run.stats = "finished", now, stats
-    for source_id in run.sources:
-        source = session.get(Source, source_id)
-        if source is None:
-            continue
-        failure = session.scalar(select(Problem).where(
-            Problem.run_id == run_id, Problem.source_id == source_id,
-            Problem.severity == "error").order_by(Problem.id).limit(1))
-        source.last_attempt_at = now
-        if failure is None:
-            source.last_success_at, source.consecutive_failures = now, 0
-            source.last_error = source.last_error_kind = None
-        else:
-            source.consecutive_failures = (source.consecutive_failures or 0) + 1
-            source.last_error = f"{failure.url}: {failure.message}" if failure.url else failure.message
-            source.last_error_kind = failure.kind
-        has_instruments = session.scalar(select(func.count(Instrument.id)).where(
-            Instrument.source_id == source_id))
-        if failure is None or has_instruments:
-            source.baseline_complete = True

@@ -1,4 +1,4 @@
-"""The recorder on a real SQLite file: versions, events, snapshots, and all-or-nothing writes."""
+"""Versions and events on a real SQLite file: versions, events, snapshots, and all-or-nothing writes."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from policywatch.demoweb.server import regulator_page
 from policywatch.demoweb.texts import gdpr, to_html
 from storage.database import Store
 from storage.models import ChangeEvent, Instrument, Snapshot, Version
-from storage.recorder import (
+from storage.runs import upsert_source
+from storage.versions import (
     Fetch,
     SourceInfo,
     record_document,
     record_gone,
     record_not_modified,
     snapshot_body,
-    upsert_source,
 )
 
 SOURCE = SourceInfo("eu-test", "EU", "supranational", "en")

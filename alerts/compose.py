@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -47,8 +48,8 @@ def _parse(stamp: str) -> datetime:
 
 
 def compose_digest(subscription: Subscription, events: list[dict], since: datetime,
-                   until: datetime, flags: list[dict] = (), coverage: list[dict] = (),
-                   trend_periods: list[dict] = ()) -> Digest:
+                   until: datetime, flags: Sequence[dict] = (), coverage: Sequence[dict] = (),
+                   trend_periods: Sequence[dict] = ()) -> Digest:
     """What one subscription should read about [since, until): announced changes only (no
     baseline, no technical), filtered by the subscription, grouped by kind, oldest first."""
     digest = Digest(subscription.name, since, until, {k: [] for k in SECTIONS})

@@ -100,11 +100,11 @@ def _send_one(store: Store, smtp: SmtpSettings, digest_id: int) -> SendResult:
         send_message(smtp, message, recipients)
     except MailError as exc:
         with store.transaction() as session:
-            row = session.get(OutboxDigest, digest_id)
+            row = session.get_one(OutboxDigest, digest_id)
             row.status, row.last_error, row.sending_pid = "pending", str(exc), None
         return SendResult(digest_id, name, "pending", str(exc))
     with store.transaction() as session:
-        row = session.get(OutboxDigest, digest_id)
+        row = session.get_one(OutboxDigest, digest_id)
         row.status, row.sent_at, row.last_error, row.sending_pid = "sent", utcnow(), None, None
     return SendResult(digest_id, name, "sent")
 

@@ -40,6 +40,25 @@ def preview_html(digest: Digest, chart_png: bytes | None, unsubscribe: str | Non
     return html
 
 
+def _stamp(message: EmailMessage, kind: str, smtp: SmtpSettings, now: datetime | None) -> None:
+    """The headers every message of the product carries: date, a Message-ID of the sender's
+    domain, and Auto-Submitted (so that no vacation reply answers it)."""
+    message["Date"] = format_datetime(now or datetime.now(UTC))
+    domain = smtp.sender.rsplit("@", 1)[-1] or "policywatch.localhost"
+    message["Message-ID"] = make_msgid(kind, domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+
+
+def build_test_message(smtp: SmtpSettings, recipient: str, now: datetime | None = None) -> EmailMessage:
+    """The short message `policywatch mail test` sends to check the mail settings."""
+    message = EmailMessage()
+    message["Subject"] = "policywatch: test message"
+    message["From"], message["To"] = smtp.sender, recipient
+    _stamp(message, "test", smtp, now)
+    message.set_content("This is a test message from policywatch: the mail settings work.\n")
+    return message
+
+
 def build_message(digest: Digest, recipients: tuple[str, ...], smtp: SmtpSettings,
                   chart_png: bytes | None = None, now: datetime | None = None) -> EmailMessage:
     """multipart/alternative: text/plain, then multipart/related (text/html + image/png)."""
@@ -47,10 +66,7 @@ def build_message(digest: Digest, recipients: tuple[str, ...], smtp: SmtpSetting
     message["Subject"] = digest.subject()
     message["From"] = smtp.sender
     message["To"] = ", ".join(recipients)
-    message["Date"] = format_datetime(now or datetime.now(UTC))
-    domain = smtp.sender.rsplit("@", 1)[-1] or "policywatch.localhost"
-    message["Message-ID"] = make_msgid("digest", domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
+    _stamp(message, "digest", smtp, now)
     message["X-Policywatch-Digest"] = (f"{digest.subscription}; {digest.since:%Y-%m-%dT%H:%MZ}/"
                                        f"{digest.until:%Y-%m-%dT%H:%MZ}")
     if smtp.list_unsubscribe:
@@ -60,7 +76,7 @@ def build_message(digest: Digest, recipients: tuple[str, ...], smtp: SmtpSetting
     message.add_alternative(render_html(digest, chart_cid[1:-1] if chart_cid else None,
                                         smtp.list_unsubscribe), subtype="html")
     if chart_png:
-        html_part = message.get_payload()[1]
+        _, html_part = message.iter_parts()
         html_part.add_related(chart_png, "image", "png", cid=chart_cid,
                               filename="paradigm-trends.png")
     return message

@@ -44,6 +44,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from alerts.settings import DigestFilter, SmtpSettings, Subscription, check_subscription
 from texts.vocabulary import CONTACT, MAX_DOCUMENT_BYTES, WITHDRAW_AFTER
@@ -175,15 +176,17 @@ def _subscription(file: Path, index: int, data: dict) -> Subscription:
     if "name" not in data or "recipients" not in data:
         raise ConfigError(f"{where}: name and recipients are required")
 
-    def as_tuple(value) -> tuple:
+    def as_tuple(value: object) -> tuple:
         return tuple(value) if isinstance(value, list) else (value,)
+
+    filters: dict[str, Any] = {k: (as_tuple(v) if k != "search" else v)
+                               for k, v in data.items() if k in filter_keys}
 
     subscription = Subscription(
         name=str(data["name"]), recipients=as_tuple(data["recipients"]),
         schedule=data.get("schedule", "0 7 * * *"), window=str(data.get("window", "1d")),
         send_empty=bool(data.get("send_empty", False)),
-        filter=DigestFilter(**{k: (as_tuple(v) if k != "search" else v)
-                               for k, v in data.items() if k in filter_keys}))
+        filter=DigestFilter(**filters))
     for problem in check_subscription(subscription):
         raise ConfigError(f"{where}.{problem}")
     return subscription

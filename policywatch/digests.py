@@ -6,16 +6,14 @@ from dataclasses import asdict
 from datetime import datetime
 from email.message import EmailMessage
 
-from sqlalchemy import select
-
 from alerts.compose import Digest, compose_digest
 from alerts.render import build_message
 from alerts.settings import SmtpSettings, Subscription
 from paradigms.chart import draw_trend_chart
 from paradigms.trends import compute_trends
 from storage.database import Store
-from storage.models import Source, utcnow
-from storage.queries import HistoryFilter, history, trend_histories
+from storage.models import utcnow
+from storage.queries import HistoryFilter, failing_sources, history, trend_histories
 
 ALL = Subscription(name="all", recipients=(), window="1d")
 
@@ -36,8 +34,7 @@ def build_digest(store: Store, subscription: Subscription, since: datetime, unti
         coverage = [{"source": s.id, "failures": s.consecutive_failures, "error": s.last_error,
                      "last_success": s.last_success_at.strftime("%Y-%m-%dT%H:%M:%SZ")
                      if s.last_success_at else None}
-                    for s in session.scalars(select(Source).where(Source.consecutive_failures > 0)
-                                             .order_by(Source.id))]
+                    for s in failing_sources(session)]
     recent = {p.period for p in periods[-2:]}
     digest = compose_digest(subscription, events, since, until,
                             [asdict(f) for f in flags if f.period in recent], coverage,
@@ -65,6 +62,3 @@ def window_of(since: datetime | None, until: datetime | None,
         return default_window(subscription)
     until = until or utcnow().replace(second=0, microsecond=0)
     return since or until - subscription.window_span, until
-
-
-

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from sqlalchemy import select
-
 from crawlers.catalogue import Source
 from crawlers.extract import extract_document
 from storage.database import Store
-from storage.models import Instrument, Version
+from storage.models import Instrument
+from storage.queries import instrument_ids, latest_version
 from storage.versions import record_reextraction, snapshot_body
 from texts.document import ExtractionError
 
@@ -26,13 +25,11 @@ def reextract(store: Store, sources: list[Source],
     outcomes: Counter = Counter()
     for source in sources:
         with store.sessions() as session:
-            ids = session.scalars(select(Instrument.id).where(Instrument.source_id == source.id)
-                                  .order_by(Instrument.id)).all()
+            ids = instrument_ids(session, source.id)
         for instrument_id in ids:
             with store.transaction() as session:
-                instrument = session.get(Instrument, instrument_id)
-                latest = session.scalar(select(Version).where(Version.instrument_id == instrument_id)
-                                        .order_by(Version.number.desc()).limit(1))
+                instrument = session.get_one(Instrument, instrument_id)
+                latest = latest_version(session, instrument_id)
                 if latest is None or latest.snapshot is None:
                     outcomes["no snapshot"] += 1
                     continue

@@ -1,14 +1,26 @@
-"""Read-only queries of the store: what the spider needs, and what users ask for."""
+"""Read-only queries of the store: what the spider needs, what users ask for (history, instruments,
+trends, dropped documents), and what `status` and the daemon report (health, jobs, outbox)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, inspect, or_, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import ChangeEvent, DroppedDocument, EntryPage, Instrument, Version
+from storage.models import (
+    ChangeEvent,
+    DaemonState,
+    DroppedDocument,
+    EntryPage,
+    Instrument,
+    JobRun,
+    OutboxDigest,
+    Source,
+    Version,
+)
 from storage.search import matching_versions
 
 
@@ -65,6 +77,7 @@ class HistoryFilter:
     paradigms: tuple[str, ...] = ()
     search: str | None = None
     include_technical: bool = False
+    include_baseline: bool = True
     limit: int | None = None
 
 
@@ -84,9 +97,11 @@ def history(session: Session, where: HistoryFilter) -> list[dict]:
         query = query.where(ChangeEvent.kind.in_(where.changes))
     elif not where.include_technical:
         query = query.where(ChangeEvent.kind != "technical")
+    if not where.include_baseline:
+        query = query.where(ChangeEvent.baseline.is_(False))
     if where.paradigms:
         labels = [p for p in where.paradigms if p != "unknown"]
-        condition = ChangeEvent.paradigm.in_(labels)
+        condition: ColumnElement[bool] = ChangeEvent.paradigm.in_(labels)
         if "unknown" in where.paradigms:
             condition = or_(condition, ChangeEvent.paradigm.is_(None),
                             ChangeEvent.paradigm == "unknown")
@@ -144,6 +159,81 @@ def instrument_events(session: Session, instrument_id: int) -> list[ChangeEvent]
 def version(session: Session, instrument_id: int, number: int) -> Version | None:
     return session.scalar(select(Version).where(Version.instrument_id == instrument_id,
                                                 Version.number == number))
+
+
+def latest_version(session: Session, instrument_id: int) -> Version | None:
+    return session.scalar(select(Version).where(Version.instrument_id == instrument_id)
+                          .order_by(Version.number.desc()).limit(1))
+
+
+def instrument_ids(session: Session, source_id: str) -> list[int]:
+    """The instruments of one source, oldest first."""
+    return list(session.scalars(select(Instrument.id).where(Instrument.source_id == source_id)
+                                .order_by(Instrument.id)))
+
+
+def dropped_documents(session: Session, source_ids: tuple[str, ...] = ()) -> list[DroppedDocument]:
+    """Documents the relevance filter kept out, most recently seen first; all sources if none given."""
+    query = select(DroppedDocument).order_by(DroppedDocument.last_seen_at.desc())
+    if source_ids:
+        query = query.where(DroppedDocument.source_id.in_(source_ids))
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """One source as `status` shows it: its record and how many instruments it holds."""
+
+    source: Source
+    instruments: int
+
+
+def source_health(session: Session) -> list[SourceHealth]:
+    """Every known source with its instrument count, by id."""
+    counts = {source_id: count for source_id, count in session.execute(
+        select(Instrument.source_id, func.count(Instrument.id)).group_by(Instrument.source_id))}
+    return [SourceHealth(source, counts.get(source.id, 0))
+            for source in session.scalars(select(Source).order_by(Source.id))]
+
+
+def failing_sources(session: Session) -> list[Source]:
+    """Sources whose latest checks failed, by id (the coverage a digest reports)."""
+    return list(session.scalars(select(Source).where(Source.consecutive_failures > 0)
+                                .order_by(Source.id)))
+
+
+def scheduled_jobs(session: Session) -> dict[str, datetime]:
+    """Job id → next run (naive UTC, to the second) from the daemon's `apscheduler_jobs` table;
+    empty before the daemon first ran. Paused jobs (no next run) are left out."""
+    if not inspect(session.connection()).has_table("apscheduler_jobs"):
+        return {}
+    rows = session.execute(text("select id, next_run_time from apscheduler_jobs"))
+    return {job_id: datetime.fromtimestamp(int(stamp), UTC).replace(tzinfo=None)
+            for job_id, stamp in rows if stamp is not None}
+
+
+def daemon_state(session: Session) -> DaemonState | None:
+    """The daemon's last recorded pid, start, heartbeat and stop."""
+    return session.get(DaemonState, 1)
+
+
+def last_job_outcomes(session: Session) -> dict[str, tuple[str, str | None]]:
+    """Job id → (outcome, detail) of the latest run of each job."""
+    latest = select(func.max(JobRun.id)).group_by(JobRun.job_id)
+    rows = session.execute(select(JobRun.job_id, JobRun.outcome, JobRun.detail)
+                           .where(JobRun.id.in_(latest)))
+    return {job_id: (outcome, detail) for job_id, outcome, detail in rows}
+
+
+def outbox_digests(session: Session) -> list[OutboxDigest]:
+    """Every digest of the outbox, newest first."""
+    return list(session.scalars(select(OutboxDigest).order_by(OutboxDigest.id.desc())))
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    """Digest status → how many digests of the outbox are in it."""
+    return {status: count for status, count in session.execute(
+        select(OutboxDigest.status, func.count(OutboxDigest.id)).group_by(OutboxDigest.status))}
 
 
 def trend_histories(session: Session) -> list:

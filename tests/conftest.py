@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,19 +34,69 @@ class CliResult:
         return json.loads(self.stdout)
 
 
+# Commands that own their process: a crawl starts Scrapy's Twisted reactor, which cannot start
+# twice in one process; the daemon installs signal handlers and runs until it is stopped.
+OWN_PROCESS_COMMANDS = frozenset({"crawl", "run"})
+
+
+def _global_options(db: str | None, config: Path | None) -> list[str]:
+    return [*(["--db", db] if db else []), *(["--config", str(config)] if config else [])]
+
+
+def _command_name(args: tuple[str, ...]) -> str | None:
+    """The subcommand of `policywatch ARGS`: the first word that is neither an option nor the
+    value of a global option."""
+    words = iter(args)
+    for word in words:
+        if word in ("--db", "--config"):
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def run_cli(*args: str, db: str | None = None, config: Path | None = None,
             timeout: float = 180) -> CliResult:
-    """Run `policywatch ARGS` in its own process, as a user would."""
-    command = [sys.executable, "-m", "policywatch"]
-    if db:
-        command += ["--db", db]
-    if config:
-        command += ["--config", str(config)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}
-    env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT, env=env)
+    """Run `policywatch ARGS` as a user would: in this process through click's runner, or in a
+    child process for the commands that own their process (a crawl, the daemon). `timeout`
+    bounds a child process; an in-process run is bounded by the test's own timeout."""
+    if _command_name(args) in OWN_PROCESS_COMMANDS:
+        return run_cli_process(*args, db=db, config=config, timeout=timeout)
+    return invoke_cli(*args, db=db, config=config)
+
+
+def run_cli_process(*args: str, db: str | None = None, config: Path | None = None,
+                    timeout: float = 180, env: Mapping[str, str] | None = None,
+                    stdin: str | None = None) -> CliResult:
+    """Run `python -m policywatch ARGS` in its own process, without the caller's POLICYWATCH_*
+    variables (`env` adds variables)."""
+    command = [sys.executable, "-m", "policywatch", *_global_options(db, config), *args]
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}
+    child_env["PYTHONPATH"] = str(ROOT)
+    child_env.update(env or {})
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env=child_env, input=stdin)
     return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+def invoke_cli(*args: str, db: str | None = None, config: Path | None = None,
+               env: Mapping[str, str] | None = None, stdin: str | None = None) -> CliResult:
+    """Run `policywatch ARGS` in this process with click's runner, as `run_cli_process` would:
+    from the repository's folder, without the caller's POLICYWATCH_* variables (`env` adds
+    variables for this run only), and with the traceback on stderr when a command crashes."""
+    from click.testing import CliRunner
+
+    from policywatch.cli import cli
+
+    scoped_env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("POLICYWATCH_")}
+    scoped_env.update(env or {})
+    with contextlib.chdir(ROOT):
+        result = CliRunner().invoke(cli, [*_global_options(db, config), *args], input=stdin,
+                                    env=scoped_env, prog_name="policywatch")
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return CliResult(result.exit_code, result.stdout, stderr)
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +125,7 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    assert POSTGRES, "the postgresql backend is skipped without POLICYWATCH_TEST_POSTGRES"
     name = f"pw_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

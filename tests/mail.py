@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -74,7 +75,7 @@ class Authenticator:
 
 def start_server(port: int, inbox: Inbox, tls: tuple[Path, Path] | None = None,
                  login: tuple[str, str] | None = None) -> Controller:
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if tls:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(str(tls[0]), str(tls[1]))

@@ -41,7 +41,7 @@ extract:
 
 def test_the_design_example_loads_into_typed_objects():
     source, errors = parse_declaration(GOOD, "eu-edpb.yaml")
-    assert errors == []
+    assert errors == [] and source is not None
     assert source.id == "eu-edpb" and source.level == "supranational"
     assert source.interval == timedelta(hours=6)
     assert [e.type for e in source.entries] == ["listing", "feed", "document"]

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from policywatch.demoweb.server import pdf_document
 from policywatch.demoweb.texts import CORPUS, eo_14117
-from tests.conftest import ROOT, run_cli
+from tests.conftest import invoke_cli, run_cli
 
 
 def test_classify_a_file_as_json():
@@ -32,11 +28,9 @@ def test_classify_a_pdf_and_standard_input(tmp_path):
     pdf = tmp_path / "rule.pdf"
     pdf.write_bytes(pdf_document("28 CFR 202", eo_14117("Sec. 3.", "Sec. 5."), 1))
     assert run_cli("classify", str(pdf), "--format", "json").json()["paradigm"] == "restrictive"
-    done = subprocess.run([sys.executable, "-m", "policywatch", "classify", "-", "--format", "json"],
-                          input="第三十七条 个人信息应当在境内存储；确需向境外提供的，应当通过国家网信部门组织的安全评估。",
-                          capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert '"paradigm": "restrictive"' in done.stdout
+    piped = invoke_cli("classify", "-", "--format", "json",
+                       stdin="第三十七条 个人信息应当在境内存储；确需向境外提供的，应当通过国家网信部门组织的安全评估。")
+    assert piped.json()["paradigm"] == "restrictive"
 
 
 def test_classify_errors_are_one_line(tmp_path):

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import logging
+import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from crawlers.extract import extract_document
+from policywatch import __version__
 from policywatch.demoweb.server import regulator_page
 from policywatch.demoweb.texts import gdpr, to_html
 from storage.database import Store
 from storage.runs import upsert_source
 from storage.versions import Fetch, SourceInfo, record_document, record_gone
-from tests.conftest import BACKENDS, ROOT, fresh_database, run_cli
+from tests.conftest import BACKENDS, ROOT, fresh_database, invoke_cli, run_cli
 
 EU = SourceInfo("eu-test", "EU", "supranational", "en")
 CN = SourceInfo("cn-test", "CN", "national", "zh")
@@ -120,6 +127,42 @@ def test_bad_database_url_and_bad_config_are_one_line(tmp_path):
     assert result.code == 1 and "crawl.speed: unknown key" in result.stderr
 
 
+def test_status_shows_health_jobs_the_daemon_and_the_outbox(db_url):
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from storage.models import DaemonState, JobRun, Source, utcnow
+
+    store = Store(db_url)
+    with store.transaction() as session:
+        for source in (EU, CN):
+            upsert_source(session, id=source.id, name=source.id, jurisdiction=source.jurisdiction,
+                          level=source.level, declaration_file=None)
+    _record(store, EU, "https://eu.example/adequacy", gdpr("45", "46"), datetime(2024, 1, 10))
+    with store.transaction() as session:
+        failing = session.get_one(Source, CN.id)
+        failing.consecutive_failures, failing.last_error_kind = 2, "transient"
+        failing.last_error = "https://cn.example/: connection refused"
+        session.add(DaemonState(id=1, pid=os.getpid(), started_at=utcnow(), heartbeat_at=utcnow()))
+        session.add(JobRun(job_id="digest:weekly", outcome="ok", detail="sent digest 3"))
+    scheduler = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(
+        engine=store.engine, tablename="apscheduler_jobs")})
+    scheduler.start(paused=True)
+    scheduler.add_job(print, "date", run_date=datetime(2099, 1, 5, 7, 0, tzinfo=UTC), id="digest:weekly")
+    scheduler.add_job(print, "date", run_date=datetime(2099, 1, 1, 6, 30, tzinfo=UTC), id="check:eu-test")
+    scheduler.shutdown(wait=False)
+    store.close()
+
+    rows = {row["source"]: row for row in invoke_cli("status", "--format", "json", db=db_url).json()}
+    assert rows["eu-test"]["instruments"] == 1 and rows["eu-test"]["next_run"] == "2099-01-01T06:30:00Z"
+    assert (rows["cn-test"]["failures"], rows["cn-test"]["error_kind"], rows["cn-test"]["next_run"]) == (
+        2, "transient", None)
+    table = invoke_cli("status", db=db_url).stdout
+    assert f"daemon: running, pid {os.getpid()}, up 0:00:" in table
+    assert "digest:weekly: next 2099-01-05T07:00:00Z, last: ok (sent digest 3)" in table
+    assert table.rstrip().endswith("outbox: empty")
+
+
 def test_show_and_diff_by_number_and_url(history_db):
     shown = run_cli("show", "https://eu.example/adequacy", "--format", "json", db=history_db).json()
     assert shown["status"] == "active" and [v["version"] for v in shown["versions"]] == [1, 2]
@@ -133,24 +176,55 @@ def test_show_and_diff_by_number_and_url(history_db):
     assert "-" in full and "+" in full and "@@" in full
 
 
-def test_db_from_the_environment(history_db, tmp_path):
-    import os
-    import subprocess
-    import sys
-
+def test_python_m_policywatch_takes_the_db_from_the_environment(history_db, tmp_path):
     env = {**os.environ, "POLICYWATCH_DB": history_db, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-m", "policywatch", "history", "--format", "json"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert done.returncode == 0 and len(__import__("json").loads(done.stdout)) == 4
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0 and len(json.loads(done.stdout)) == 4
 
 
 def test_every_command_is_documented_in_the_readme():
     readme = (Path(ROOT) / "README.md").read_text()
-    help_text = run_cli("--help").stdout
+    help_text = invoke_cli("--help").stdout
     commands = re.findall(r"^  (\w[\w-]*)\s", help_text.split("Commands:")[1], re.M)
     assert commands
     for command in commands:
         assert re.search(rf"`policywatch (--\S+ \S+ )*{command}\b[^`]*`", readme), command
     for command in commands:
-        result = run_cli(command, "--help")
+        result = invoke_cli(command, "--help")
         assert "Example:" in result.stdout, command
+
+
+def test_the_installed_command_runs():
+    installed = shutil.which("policywatch")
+    assert installed, "`pip install -e .` puts the policywatch command on the PATH"
+    done = subprocess.run([installed, "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == f"policywatch, version {__version__}"
+
+
+def test_help_imports_no_heavy_module():
+    """`policywatch --help` loads neither Scrapy, Alembic, matplotlib nor the classifier (a fresh
+    interpreter, so that nothing imported by the tests counts)."""
+    heavy = ["scrapy", "twisted", "alembic", "matplotlib", "paradigms.classifier", "jinja2"]
+    script = ("import sys\nfrom policywatch.cli import cli\n"
+              "cli(['--help'], prog_name='policywatch', standalone_mode=False)\n"
+              f"print([m for m in {heavy!r} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_in_process_runs_leave_no_state_behind(history_db, tmp_path):
+    """Variables given to one run, the store it opened, and its logging are gone after it."""
+    handlers = {name: list(logging.getLogger(name).handlers) for name in ("", "policywatch", "apscheduler")}
+    folder = Path.cwd()
+    variables = {k: v for k, v in os.environ.items() if k.startswith("POLICYWATCH_")}
+    listed = invoke_cli("history", "--format", "json", env={"POLICYWATCH_DB": history_db})
+    assert listed.code == 0 and len(listed.json()) == 4
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[crawl]\nspeed = 3\n")
+    assert invoke_cli("history", env={"POLICYWATCH_CONFIG": str(bad)}).code == 1
+    assert {k: v for k, v in os.environ.items() if k.startswith("POLICYWATCH_")} == variables
+    assert {name: list(logging.getLogger(name).handlers) for name in handlers} == handlers
+    assert Path.cwd() == folder

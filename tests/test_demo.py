@@ -25,7 +25,9 @@ def test_demo_runs_the_whole_loop_offline(tmp_path):
     assert (folder / "trends.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     message = message_from_bytes((folder / "digest.eml").read_bytes(), policy=policy.default)
     assert message["Subject"].startswith("policywatch all:")
-    assert "Reglamento sobre transferencias internacionales" in message.get_body(("plain",)).get_content()
+    plain = message.get_body(("plain",))
+    assert plain is not None
+    assert "Reglamento sobre transferencias internacionales" in plain.get_content()
     assert (folder / "digest.html").read_text().count("data:image/png;base64,") == 1
     # What the demo suggests works.
     suggested = [line.strip() for line in out.splitlines() if line.strip().startswith("policywatch --db")]

@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from storage.database import Store
 from storage.models import OutboxDigest
-from tests.conftest import BACKENDS, fresh_database, run_cli
+from tests.conftest import BACKENDS, fresh_database, invoke_cli, run_cli
 from tests.mail import Inbox, free_port, self_signed_certificate, start_server
 from tests.web.history import record_sample_history
 
@@ -129,7 +129,7 @@ def test_empty_digest_when_asked_for(history_db, smtp, tmp_path):
     assert "nothing changed" in inbox.messages[0]["Subject"]
 
 
-def test_starttls_with_login(history_db, tmp_path, monkeypatch):
+def test_starttls_with_login(history_db, tmp_path):
     cert, key = self_signed_certificate(tmp_path)
     inbox, port = Inbox(), free_port()
     server = start_server(port, inbox, tls=(cert, key), login=("digest-bot", "s3cret"))
@@ -138,22 +138,16 @@ def test_starttls_with_login(history_db, tmp_path, monkeypatch):
                                                 f'cafile = "{cert}"\n').read_text().replace(
             'security = "none"', 'security = "starttls"')
         (tmp_path / "tls.toml").write_text(cfg)
-        env_run = [sys.executable, "-m", "policywatch", "--db", history_db, "--config",
-                   str(tmp_path / "tls.toml")]
-        import os
-
-        env = {**os.environ, "PW_SMTP": "s3cret", "PYTHONPATH": str(Path(__file__).parent.parent)}
-        done = subprocess.run([*env_run, "mail", "test", "--to", "me@example.org"],
-                              capture_output=True, text=True, env=env)
-        assert done.returncode == 0, done.stderr
+        options = {"db": history_db, "config": tmp_path / "tls.toml"}
+        done = invoke_cli("mail", "test", "--to", "me@example.org", env={"PW_SMTP": "s3cret"}, **options)
+        assert done.code == 0, done.stderr
         assert inbox.messages[0]["Subject"] == "policywatch: test message"
-        wrong = subprocess.run([*env_run, "mail", "test"], capture_output=True, text=True,
-                               env={**env, "PW_SMTP": "wrong"})
-        assert wrong.returncode == 1 and "authentication failed for 'digest-bot'" in wrong.stderr
+        wrong = invoke_cli("mail", "test", env={"PW_SMTP": "wrong"}, **options)
+        assert wrong.code == 1 and "authentication failed for 'digest-bot'" in wrong.stderr
         assert "wrong" not in wrong.stderr and "s3cret" not in wrong.stderr
-        done = subprocess.run([*env_run, "digest", "--subscription", "everything", *WINDOW, "--send"],
-                              capture_output=True, text=True, env=env)
-        assert done.returncode == 0, done.stderr
+        done = invoke_cli("digest", "--subscription", "everything", *WINDOW, "--send",
+                          env={"PW_SMTP": "s3cret"}, **options)
+        assert done.code == 0, done.stderr
         assert len(inbox.messages) == 2
     finally:
         server.stop()

@@ -3,6 +3,7 @@ substrings, long statutes, and versions stored before the index existed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ FILLER = " ".join(f"word{i}" for i in range(20_000))  # beyond PostgreSQL's 16,3
 
 
 @pytest.fixture
-def searchable(store_url) -> Store:
+def searchable(store_url) -> Iterator[Store]:
     store = Store(store_url)
     add_instrument(store, "gdpr", "Chapter V GDPR",
                    "Article 45. Transfers on the basis of an adequacy decision. Reviewed every four years.")

@@ -1,0 +1,102 @@
+"""`policywatch run` and `status`: the daemon, and what it and the crawls left in the store."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from policywatch.cli.app import App, iso, pass_app, sources_option
+from policywatch.output import format_option, render
+
+LOG_FORMAT = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
+
+
+@click.command()
+@sources_option
+@click.option("--reload-every", type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Re-read the configuration and catalogue this often (SIGHUP does it at once).")
+@click.option("--crawl-timeout", type=click.FloatRange(min=1), default=1800, show_default=True,
+              metavar="SECONDS", help="Kill a crawl child that runs longer than this.")
+@click.option("--workers", type=click.IntRange(min=1, max=16), default=2, show_default=True,
+              help="Jobs run at the same time (crawl children at most).")
+@click.option("--log-file", type=click.Path(dir_okay=False), help="Log here instead of stderr.")
+@pass_app
+def run(app: App, source_paths: tuple[str, ...], reload_every: float | None, crawl_timeout: float,
+        workers: int, log_file: str | None) -> None:
+    """The daemon: check every source on its interval and send digests on their schedules.
+
+    One crawl child process per source check; SIGTERM or SIGINT stop it cleanly; a second
+    daemon on the same store is refused.
+
+    \b
+    Example:
+      policywatch --config /etc/policywatch.toml run --log-file /var/log/policywatch.log
+    """
+    from policywatch.daemon import DaemonError, run_daemon
+
+    handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LOG_FORMAT)
+    root = logging.getLogger("policywatch")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    scheduler_log = logging.getLogger("apscheduler")
+    scheduler_log.setLevel(logging.WARNING)
+    scheduler_log.addHandler(handler)
+    try:
+        run_daemon(str(app.config.file) if app.config.file else None, app.db_flag or app.config.db,
+                   list(source_paths), reload_every, crawl_timeout, workers)
+    except DaemonError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        root.removeHandler(handler)
+        scheduler_log.removeHandler(handler)
+        handler.close()
+
+
+@click.command()
+@format_option
+@pass_app
+def status(app: App, fmt: str) -> None:
+    """Source health (last check, failures, last error, next run), the daemon, digests, outbox.
+
+    \b
+    Example:
+      policywatch status --format json
+    """
+    from storage import queries
+    from storage.runs import pid_alive
+
+    with app.store().sessions() as session:
+        next_runs = {job: iso(moment) for job, moment in queries.scheduled_jobs(session).items()}
+        rows = [{"source": h.source.id, "jurisdiction": h.source.jurisdiction,
+                 "instruments": h.instruments, "last_check": iso(h.source.last_attempt_at),
+                 "last_success": iso(h.source.last_success_at),
+                 "failures": h.source.consecutive_failures, "error_kind": h.source.last_error_kind,
+                 "last_error": h.source.last_error, "next_run": next_runs.get(f"check:{h.source.id}")}
+                for h in queries.source_health(session)]
+        daemon = queries.daemon_state(session)
+        outbox = queries.outbox_counts(session)
+        last_jobs = queries.last_job_outcomes(session)
+    click.echo(render(rows, ["source", "jurisdiction", "instruments", "last_check", "last_success",
+                             "failures", "error_kind", "next_run", "last_error"], fmt))
+    if fmt != "table":
+        return
+    if daemon and daemon.pid and daemon.started_at and pid_alive(daemon.pid):
+        uptime = datetime.now(UTC).replace(tzinfo=None) - daemon.started_at
+        click.echo(f"\ndaemon: running, pid {daemon.pid}, up {str(uptime).split('.')[0]}, "
+                   f"last heartbeat {iso(daemon.heartbeat_at)}")
+    else:
+        stopped = f" (last stopped {iso(daemon.stopped_at)})" if daemon and daemon.stopped_at else ""
+        click.echo(f"\ndaemon: not running{stopped}")
+    for job in sorted(job for job in next_runs if job.startswith("digest:")):
+        outcome = last_jobs.get(job)
+        last = f", last: {outcome[0]} ({outcome[1]})" if outcome else ""
+        click.echo(f"{job}: next {next_runs[job]}{last}")
+    click.echo("outbox: " + (", ".join(f"{n} {state}" for state, n in sorted(outbox.items()))
+                             or "empty"))
+
+
+COMMANDS = (run, status)

@@ -1,0 +1,177 @@
+"""`policywatch history`, `show` and `diff`: the change events, one instrument, two versions."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from policywatch.cli.app import App, iso, parse_when, pass_app
+from policywatch.output import format_option, render
+from texts.vocabulary import CHANGE_KINDS, PARADIGM_CHOICES
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from storage.models import Instrument
+
+HISTORY_COLUMNS = ["detected_at", "change", "source", "jurisdiction", "version", "instrument", "title"]
+REFS_SHOWN = 6
+
+
+@click.command()
+@click.option("--since", metavar="WHEN", help="From this date/time (2024-03-15) or span (7d).")
+@click.option("--until", metavar="WHEN", help="Up to this date (inclusive) or date/time.")
+@click.option("--jurisdiction", multiple=True, metavar="J", help="e.g. EU, CN, US (repeatable).")
+@click.option("--source", multiple=True, metavar="ID", help="Source id (repeatable).")
+@click.option("--change", multiple=True, type=click.Choice(CHANGE_KINDS), help="Change kind (repeatable).")
+@click.option("--paradigm", multiple=True, type=click.Choice(PARADIGM_CHOICES), help="Paradigm (repeatable).")
+@click.option("--search", metavar="TEXT", help="A phrase in any version's title or text.")
+@click.option("--baseline/--no-baseline", default=True, show_default=True,
+              help="Include instruments found by a source's first crawl.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")
+@format_option
+@pass_app
+def history(app: App, since: str | None, until: str | None, jurisdiction: tuple[str, ...],
+            source: tuple[str, ...], change: tuple[str, ...], paradigm: tuple[str, ...],
+            search: str | None, baseline: bool, limit: int | None, fmt: str) -> None:
+    """Change events, newest first.
+
+    \b
+    Example:
+      policywatch history --since 2025-01-01 --jurisdiction CN --change amended --format json
+    """
+    from storage.queries import HistoryFilter
+    from storage.queries import history as query_history
+
+    where = HistoryFilter(
+        since=parse_when(since, "--since"), until=parse_when(until, "--until", end_of_day=True),
+        jurisdictions=jurisdiction, sources=source, changes=change, paradigms=paradigm,
+        search=search, include_baseline=baseline, limit=limit)
+    with app.store().sessions() as session:
+        rows = query_history(session, where)
+    if fmt == "table":
+        for row in rows:
+            if row["baseline"]:
+                row["change"] = "new (baseline)"
+            if row.get("provisions"):
+                row["title"] = f"{row['title']} [{provision_refs(row['provisions'])}]"
+    click.echo(render(rows, HISTORY_COLUMNS if fmt == "table" else
+                      HISTORY_COLUMNS + ["url", "baseline", "paradigm", "previous_paradigm"], fmt))
+
+
+def provision_refs(provisions: dict) -> str:
+    """'+Article 3, -Article 9, ~Article 45': what an event changed, in one short cell."""
+    parts = [f"+{r}" for r in provisions.get("added", [])]
+    parts += [f"-{r}" for r in provisions.get("removed", [])]
+    parts += [f"~{m['ref']}" for m in provisions.get("modified", [])]
+    return ", ".join(parts[:REFS_SHOWN]) + (" …" if len(parts) > REFS_SHOWN else "")
+
+
+def instrument_or_fail(session: Session, key: str) -> Instrument:
+    from storage.queries import find_instrument
+
+    instrument = find_instrument(session, key)
+    if instrument is None:
+        raise click.ClickException(
+            f"no instrument {key!r} (give its id as shown by `policywatch history`, or its URL)")
+    return instrument
+
+
+@click.command()
+@click.argument("instrument")
+@format_option
+@pass_app
+def show(app: App, instrument: str, fmt: str) -> None:
+    """One instrument with its versions and change events.
+
+    \b
+    Example:
+      policywatch show eu-edpb/guidelines-2021-05-3f2a9c
+    """
+    from storage.queries import instrument_events
+
+    with app.store().sessions() as session:
+        found = instrument_or_fail(session, instrument)
+        versions = [{"version": v.number, "recorded_at": iso(v.recorded_at),
+                     "characters": len(v.text), "hash": v.text_hash[:12], "title": v.title,
+                     "technical": v.technical}
+                    for v in found.versions]
+        events = [{"detected_at": iso(e.detected_at), "change": e.kind,
+                   "version": e.version_number, "baseline": e.baseline, "url": e.url,
+                   "previous_url": e.previous_url, "provisions": e.provisions}
+                  for e in instrument_events(session, found.id)]
+        info = {"instrument": found.uid, "title": found.title, "source": found.source_id,
+                "jurisdiction": found.jurisdiction, "level": found.level, "url": found.url,
+                "doc_type": found.doc_type, "language": found.language,
+                "published": found.published, "status": found.status,
+                "first_seen_at": iso(found.first_seen_at),
+                "versions": versions, "events": events}
+    if fmt == "json":
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    if fmt == "csv":
+        click.echo(render(versions, list(versions[0]) if versions else ["version"], "csv"))
+        return
+    for key in ("instrument", "title", "source", "jurisdiction", "level", "url", "doc_type",
+                "language", "published", "status", "first_seen_at"):
+        click.echo(f"{key + ':':<15}{info[key] if info[key] is not None else ''}")
+    click.echo("\nversions:")
+    click.echo(render(versions, ["version", "recorded_at", "characters", "hash", "title"], "table"))
+    click.echo("\nevents:")
+    click.echo(render(events, ["detected_at", "change", "version", "url"], "table"))
+
+
+@click.command()
+@click.argument("instrument")
+@click.option("--from", "from_", type=int, metavar="N", help="Older version (default: the one before --to).")
+@click.option("--to", type=int, metavar="N", help="Newer version (default: the latest).")
+@click.option("--full", is_flag=True, help="Also print a line diff of the whole text.")
+@format_option
+@pass_app
+def diff(app: App, instrument: str, from_: int | None, to: int | None, full: bool, fmt: str) -> None:
+    """Provision-level differences between two versions of an instrument.
+
+    \b
+    Example:
+      policywatch diff cn-cac/provisions-1a2b3c --from 1 --to 2
+    """
+    from storage.queries import version
+    from texts.provision_diffs import diff_provisions, unified_text_diff
+
+    with app.store().sessions() as session:
+        found = instrument_or_fail(session, instrument)
+        newest = found.version_count
+        to = to or newest
+        from_ = from_ or to - 1
+        if newest < 2 and from_ < 1:
+            raise click.ClickException(f"{found.uid} has only one version: nothing to compare")
+        old, new = version(session, found.id, from_), version(session, found.id, to)
+        if new is None or old is None:
+            missing = to if new is None else from_
+            raise click.ClickException(f"{found.uid} has no version {missing} (versions 1 to {newest})")
+        changes = diff_provisions(old.text, new.text)
+        uid, old_text, new_text = found.uid, old.text, new.text
+    rows = ([{"change": "added", "provision": r, "before": "", "after": ""} for r in changes.added]
+            + [{"change": "removed", "provision": r, "before": "", "after": ""} for r in changes.removed]
+            + [{"change": "modified", "provision": m.ref, "before": m.before, "after": m.after}
+               for m in changes.modified])
+    if fmt != "table":
+        click.echo(render(rows, ["change", "provision", "before", "after"], fmt))
+        return
+    click.echo(f"{uid}: version {from_} → {to}")
+    if not rows:
+        click.echo("no provision changed")
+    for row in rows:
+        click.echo(f"\n{row['change']:>9}  {row['provision']}")
+        if row["change"] == "modified":
+            click.echo(f"   before  {row['before']}")
+            click.echo(f"    after  {row['after']}")
+    if full:
+        click.echo("")
+        for line in unified_text_diff(old_text, new_text, f"version {from_}", f"version {to}"):
+            click.echo(line)
+
+
+COMMANDS = (history, show, diff)

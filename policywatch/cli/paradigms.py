@@ -1,0 +1,145 @@
+"""`policywatch classify`, `trends` and `reclassify`: the paradigm of one text, the shares over
+time, and the stored history classified again."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from policywatch.cli.app import App, pass_app
+from policywatch.output import format_option, render
+from texts.vocabulary import PARADIGMS
+
+EVIDENCE_COLUMNS = ["provision", "paradigm", "dimension", "indicator", "quote"]
+CONTENT_TYPES = {".pdf": "application/pdf", ".html": "text/html", ".htm": "text/html"}
+
+
+def read_target(target: str) -> tuple[bytes, str | None, str]:
+    """The bytes and content type of a file, a URL or standard input ('-'), and what to call it."""
+    if target == "-":
+        return sys.stdin.buffer.read(), None, "standard input"
+    if target.startswith(("http://", "https://")):
+        from policywatch.fetch import FetchError, fetch_document
+
+        try:
+            fetched = fetch_document(target)
+        except FetchError as exc:
+            raise click.ClickException(f"{target}: {exc}") from None
+        return fetched.body, fetched.content_type, target
+    path = Path(target)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{target}: cannot read: {exc.strerror or exc}") from None
+    return body, CONTENT_TYPES.get(path.suffix.lower(), "text/plain"), target
+
+
+@click.command()
+@click.argument("target", metavar="FILE|URL|-")
+@format_option
+def classify(target: str, fmt: str) -> None:
+    """Paradigm, scores and quoted evidence for one text (HTML, PDF or plain text).
+
+    \b
+    Example:
+      policywatch classify policywatch/demoweb/corpus/cn-pipl-2021.md --format json
+    """
+    from crawlers.extract import extract_document
+    from paradigms.classifier import classify_text
+    from texts.document import ExtractionError
+    from texts.vocabulary import PARADIGM_NAMES
+
+    body, content_type, where = read_target(target)
+    try:
+        text = extract_document(body, content_type).text
+    except ExtractionError as exc:
+        raise click.ClickException(f"{where}: {exc}") from None
+    result = classify_text(text).to_json()
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    if fmt == "csv":
+        click.echo(render(result["evidence"], EVIDENCE_COLUMNS, "csv"))
+        return
+    scores = ", ".join(f"{p} {s}" for p, s in result["scores"].items())
+    click.echo(f"paradigm:  {result['paradigm']} ({PARADIGM_NAMES[result['paradigm']]})")
+    click.echo(f"scores:    {scores}")
+    click.echo(f"relevant:  {'yes' if result['relevant'] else 'no'}")
+    if result["evidence"]:
+        click.echo("\nevidence:")
+        click.echo(render(result["evidence"], EVIDENCE_COLUMNS, "table"))
+
+
+@click.command()
+@click.option("--by", type=click.Choice(["year", "quarter"]), default="year", show_default=True,
+              help="Period length.")
+@click.option("--chart", type=click.Path(dir_okay=False, writable=True), metavar="FILE.png",
+              help="Also draw the shares over time, flagged shifts marked, as a PNG.")
+@format_option
+@pass_app
+def trends(app: App, by: str, chart: str | None, fmt: str) -> None:
+    """Paradigm shares of the instruments in force per period, and flagged shifts.
+
+    Flags: a jurisdiction whose instruments in force change dominant paradigm, a share that
+    moves 15 points against the previous periods, a burst of new restrictive instruments.
+
+    \b
+    Example:
+      policywatch trends --by quarter --chart trends.png
+    """
+    from paradigms.trends import compute_trends, trends_json
+    from storage.queries import trend_histories
+
+    with app.store().sessions() as session:
+        histories = trend_histories(session)
+    periods, flags = compute_trends(histories, by)
+    if chart:
+        from paradigms.chart import draw_trend_chart
+
+        try:
+            Path(chart).write_bytes(draw_trend_chart(periods, flags))
+        except OSError as exc:
+            raise click.ClickException(f"--chart: cannot write {chart}: {exc.strerror}") from None
+    if fmt == "json":
+        click.echo(json.dumps(trends_json(periods, flags), ensure_ascii=False, indent=2))
+        return
+    rows = [{"period": p.period, "in_force": p.in_force,
+             **{name: f"{p.shares[name]:.0%}" for name in PARADIGMS},
+             "unknown": p.counts.get("unknown", 0),
+             "national/regional R": f"{p.by_level.get('national/regional', {}).get('restrictive', 0):.0%}",
+             "multi/bilateral R": f"{p.by_level.get('multilateral/bilateral', {}).get('restrictive', 0):.0%}"}
+            for p in periods]
+    columns = ["period", "in_force", *PARADIGMS, "unknown", "national/regional R", "multi/bilateral R"]
+    click.echo(render(rows, columns, fmt))
+    if fmt == "table" and flags:
+        click.echo("\nflagged shifts:")
+        for flag in flags:
+            more = f" ({', '.join(flag.instruments[:4])}{' …' if len(flag.instruments) > 4 else ''})"
+            click.echo(f"  {flag.period}  {flag.kind:<18} {flag.message}{more if flag.instruments else ''}")
+    if chart:
+        click.echo(f"chart written to {chart}", err=True)
+
+
+@click.command()
+@pass_app
+def reclassify(app: App) -> None:
+    """Re-run the classifier over every stored version, after the classifier improved.
+
+    Labels, scores, evidence and the shifts of existing events are updated; no change event is
+    created.
+
+    \b
+    Example:
+      policywatch reclassify
+    """
+    from storage.reclassify import reclassify_store
+
+    counts = reclassify_store(app.store())
+    click.echo(f"{counts['versions']} version(s) classified, {counts['relabelled']} relabelled, "
+               f"{counts['events']} event(s) updated")
+
+
+COMMANDS = (classify, trends, reclassify)

@@ -26,6 +26,7 @@ _BY_LANGUAGE = {
 }
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_:.\-]+)", re.I)
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -47,8 +48,8 @@ def declared_charsets(body: bytes, content_type: str | None) -> list[str]:
             found.append(codec)
     if content_type and (match := _HEADER_CHARSET.search(content_type)):
         found.append(match.group(1))
-    if match := _META_CHARSET.search(body[:4096]):
-        found.append(match.group(1).decode("ascii", "replace"))
+    if meta := _META_CHARSET.search(body[:4096]):
+        found.append(meta.group(1).decode("ascii", "replace"))
     codecs_found = [c for c in (_normal_codec(label) for label in found) if c]
     return list(dict.fromkeys(codecs_found))
 
@@ -61,10 +62,31 @@ def _plausible(text: str, languages: tuple[str, ...]) -> bool:
     return True
 
 
+def _single_byte(codec: str) -> bool:
+    return codec.startswith(("cp125", "iso8859", "koi8", "mac-"))
+
+
+def _utf8_with_multibyte(body: bytes) -> bool:
+    """Valid UTF-8 with non-ASCII characters: a single-byte text almost never is."""
+    if not _UTF8_MULTIBYTE.search(body):
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_body(body: bytes, content_type: str | None = None,
                 languages: tuple[str, ...] = ()) -> tuple[str, str]:
-    """Decode a page; return (text, codec used)."""
+    """Decode a page; return (text, codec used).
+
+    A single-byte charset decodes any bytes, so when one is declared but the body is valid
+    UTF-8 with multi-byte characters (a template saying iso-8859-1 around UTF-8 text), UTF-8 wins.
+    """
     candidates = declared_charsets(body, content_type) + ["utf-8"]
+    if candidates and _single_byte(candidates[0]) and _utf8_with_multibyte(body):
+        return body.decode("utf-8").lstrip("\ufeff"), "utf-8"
     for codec in dict.fromkeys(candidates):
         try:
             text = body.decode(codec)

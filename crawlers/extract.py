@@ -7,28 +7,20 @@ from __future__ import annotations
 
 import re
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
 from crawlers.catalogue import Extract
 from crawlers.decoding import decode_body
+from crawlers.main_content import (
+    ALWAYS_DROP,
+    Block,
+    block_text,
+    block_unchanged,
+    detect_main_text,
+)
 from texts.document import Extracted, ExtractionError
 from texts.normalise import normalise_text
 
-BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl", "dt",
-    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
-    "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot",
-    "th", "thead", "tr", "ul", "caption",
-})
-ALWAYS_DROP = ("script", "style", "noscript", "template", "svg", "iframe", "object", "canvas",
-               "button", "select", "input", "textarea")
-FURNITURE_DROP = ("nav", "header", "footer", "aside", "form", "[role=navigation]",
-                  "[role=banner]", "[role=contentinfo]", "[aria-hidden=true]", "[hidden]")
-_FURNITURE_WORDS = re.compile(
-    r"(^|[\s_-])(cookie|consent|gdpr-banner|banner|breadcrumbs?|share|social|navbar|nav|menu|"
-    r"sidebar|skip|toolbar|footer|header|language|lang-switch|pager|pagination|related|"
-    r"newsletter|feedback|visitor|counter|print)([\s_-]|$)", re.I)
-_SCORED = ("p", "li", "pre", "blockquote", "td", "dd", "h2", "h3", "h4", "h5", "h6")
 _DATE_PATTERNS = (
     (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"), (1, 2, 3)),
     (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"), (1, 2, 3)),
@@ -47,16 +39,39 @@ def is_pdf(body: bytes, content_type: str | None) -> bool:
 def extract_document(body: bytes, content_type: str | None, rules: Extract | None = None,
                      languages: tuple[str, ...] = (), url: str = "") -> Extracted:
     """Read any fetched instrument; raise ExtractionError with a one-line reason."""
+    return extract_with_block(body, content_type, rules, languages, url)[0]
+
+
+def extract_with_block(body: bytes, content_type: str | None, rules: Extract | None = None,
+                       languages: tuple[str, ...] = (), url: str = "",
+                       ) -> tuple[Extracted, Block | None]:
+    """`extract_document`, and the block the main text was found in (None when a selector was
+    declared or the document is not HTML): remember it and re-check with `unchanged_block`."""
     rules = rules or Extract()
     if is_pdf(body, content_type):
-        return extract_pdf(body)
+        return extract_pdf(body), None
     text, encoding = decode_body(body, content_type, languages)
-    if "html" in (content_type or "").lower() or re.search(r"<(html|body|div|p)\b", text[:2000], re.I):
-        return extract_html(text, rules, encoding)
+    if is_html(text, content_type):
+        return extract_html_with_block(text, rules, encoding)
     plain = normalise_text(text)
     if not plain:
         raise ExtractionError("the document has no text")
-    return Extracted(plain.split("\n", 1)[0][:300], plain, None, "text", encoding)
+    return Extracted(plain.split("\n", 1)[0][:300], plain, None, "text", encoding), None
+
+
+def unchanged_block(body: bytes, content_type: str | None, block: Block,
+                    languages: tuple[str, ...] = ()) -> bool:
+    """Whether a page still has the remembered block with the same text: then its extracted
+    text is the one recorded last time, and full detection can be skipped."""
+    if is_pdf(body, content_type):
+        return False
+    text, _ = decode_body(body, content_type, languages)
+    return is_html(text, content_type) and block_unchanged(text, block)
+
+
+def is_html(text: str, content_type: str | None) -> bool:
+    return "html" in (content_type or "").lower() or \
+        re.search(r"<(html|body|div|p)\b", text[:2000], re.I) is not None
 
 
 def extract_pdf(body: bytes) -> Extracted:
@@ -82,7 +97,9 @@ def extract_pdf(body: bytes) -> Extracted:
     return Extracted(title or text.split("\n", 1)[0][:300], text, find_date(text[:2000]), "pdf", None)
 
 
-def extract_html(html: str, rules: Extract, encoding: str | None = None) -> Extracted:
+def extract_html_with_block(html: str, rules: Extract, encoding: str | None = None,
+                            ) -> tuple[Extracted, Block | None]:
+    """Title, date and text of a page, by the declared selectors or automatic detection."""
     tree = LexborHTMLParser(html)
     title = _declared_text(tree, rules.title) if rules.title else None
     published = None
@@ -91,26 +108,26 @@ def extract_html(html: str, rules: Extract, encoding: str | None = None) -> Extr
         if node is not None:
             published = find_date(node.attributes.get("datetime") or node.attributes.get("content")
                                   or node.text())
-    tree.strip_tags(list(ALWAYS_DROP))
-    for selector in rules.remove:
-        for node in tree.css(selector):
-            node.decompose()
+    if published is None:
+        published = _meta_date(tree)
+    block = None
     if rules.content:
+        tree.strip_tags(list(ALWAYS_DROP))
+        for selector in rules.remove:
+            for node in tree.css(selector):
+                node.decompose()
         nodes = tree.css(rules.content)
         if not nodes:
             raise ExtractionError(f"content selector {rules.content!r} matched nothing")
         text = "\n".join(block_text(node) for node in nodes)
     else:
-        main = find_main_content(tree)
-        text = block_text(main) if main is not None else ""
+        text, block = detect_main_text(html, tree, rules.remove)
     text = normalise_text(text)
     if not text:
         raise ExtractionError("no text found in the page")
     if not title:
         title = _first_heading(tree) or _declared_text(tree, "title") or text.split("\n", 1)[0]
-    if published is None:
-        published = _meta_date(tree)
-    return Extracted(normalise_text(title)[:500], text, published, "html", encoding)
+    return Extracted(normalise_text(title)[:500], text, published, "html", encoding), block
 
 
 def _declared_text(tree: LexborHTMLParser, selector: str) -> str | None:
@@ -149,67 +166,3 @@ def find_date(text: str | None) -> str | None:
     if (match := _DMY.search(text)) and match.group(2).lower() in _MONTHS:
         return f"{int(match.group(3)):04d}-{_MONTHS[match.group(2).lower()]:02d}-{int(match.group(1)):02d}"
     return None
-
-
-def _is_furniture(node: LexborNode) -> bool:
-    marks = " ".join(filter(None, (node.attributes.get("class"), node.attributes.get("id"))))
-    return bool(marks) and bool(_FURNITURE_WORDS.search(marks))
-
-
-def find_main_content(tree: LexborHTMLParser) -> LexborNode | None:
-    """The element holding the main text: readability-style scoring after removing furniture."""
-    body = tree.body
-    if body is None:
-        return None
-    for selector in FURNITURE_DROP:
-        for node in body.css(selector):
-            node.decompose()
-    for node in body.css("div, section, span, ul, p, ol, aside, table"):
-        if _is_furniture(node):
-            node.decompose()
-    for selector in ("main", "[role=main]", "article"):
-        candidates = body.css(selector)
-        if len(candidates) == 1 and len(candidates[0].text(strip=True)) > 200:
-            return candidates[0]
-    scores: dict[int, tuple[float, LexborNode]] = {}
-    for node in body.css(",".join(_SCORED)):
-        length = len(node.text(strip=True))
-        if length < 20:
-            continue
-        parent = node.parent
-        for share in (1.0, 0.5):
-            if parent is None or parent.tag in ("html", "#document"):
-                break
-            key = parent.mem_id
-            scores[key] = (scores.get(key, (0.0, parent))[0] + length * share, parent)
-            parent = parent.parent
-    if not scores:
-        return body
-    best = max(scores.values(), key=lambda pair: pair[0] * (1 - _link_density(pair[1])))[1]
-    return best
-
-
-def _link_density(node: LexborNode) -> float:
-    total = len(node.text(strip=True)) or 1
-    linked = sum(len(a.text(strip=True)) for a in node.css("a"))
-    return min(linked / total, 1.0)
-
-
-def block_text(node: LexborNode) -> str:
-    """Text of a node with a line break around every block element, inline text kept together."""
-    parts: list[str] = []
-
-    def walk(current: LexborNode) -> None:
-        for child in current.iter(include_text=True):
-            tag = child.tag
-            if tag == "-text":
-                parts.append(child.text_content or "")
-            elif tag in BLOCK_TAGS:
-                parts.append("\n")
-                walk(child)
-                parts.append("\n")
-            elif tag not in ("-comment",):
-                walk(child)
-
-    walk(node)
-    return "".join(parts)

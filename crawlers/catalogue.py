@@ -6,6 +6,7 @@ One bad file never stops the others: `load_catalogue` returns the good sources a
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -177,7 +178,7 @@ def parse_declaration(text: str, file: str) -> tuple[Source | None, list[Declara
     try:
         return Source.model_validate(data), []
     except ValidationError as exc:
-        errors = []
+        errors: list[DeclarationError] = []
         for problem in exc.errors():
             field = _field_path(tuple(problem["loc"]))
             if problem["type"] == "extra_forbidden":
@@ -190,6 +191,18 @@ def parse_declaration(text: str, file: str) -> tuple[Source | None, list[Declara
             if not any(e.field == field for e in errors):
                 errors.append(DeclarationError(file, field, reason))
         return None, errors
+
+
+def sources_to_json(sources: list[Source]) -> str:
+    """Loaded sources as one string, for a crawl whose arguments must be strings (a Scrapyd node):
+    a JSON list of `Source.model_dump(mode="json")`."""
+    return json.dumps([source.model_dump(mode="json") for source in sources])
+
+
+def sources_from_json(text: str) -> list[Source]:
+    """The sources of `sources_to_json`, validated again (pydantic's ValidationError, a
+    ValueError, names the field of one that is not valid)."""
+    return [Source.model_validate(item) for item in json.loads(text)]
 
 
 def declaration_files(path: Path) -> list[Path]:

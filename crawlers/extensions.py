@@ -8,6 +8,8 @@ when the spider closes; the daemon polling the node's job then finds the run fin
 
 from __future__ import annotations
 
+from typing import Any
+
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -33,7 +35,7 @@ class FinishRun:
 
     def spider_closed(self, spider, reason: str) -> None:
         counts = outcome_counts(self.crawler.stats.get_stats(), getattr(spider, "declared", {}))
-        stats = {source_id: dict(c) for source_id, c in counts.items()}
+        stats: dict[str, Any] = {source_id: dict(c) for source_id, c in counts.items()}
         if reason != "finished":
             stats["_closed"] = reason
         store = Store(self.db_url, upgrade=False)

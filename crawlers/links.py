@@ -113,6 +113,6 @@ def sitemap_links(body: bytes, base: str) -> tuple[list[str], list[str]]:
     kind = _local(root.tag)
     if kind not in ("urlset", "sitemapindex"):
         raise FeedError(f"not a sitemap (root element <{kind}>)")
-    locs = [clean_link(base, (el.text or "")) for el in root.iter() if _local(el.tag) == "loc"]
-    locs = [loc for loc in locs if loc]
+    locs = [loc for el in root.iter()
+            if _local(el.tag) == "loc" and (loc := clean_link(base, el.text or ""))]
     return (locs, []) if kind == "urlset" else ([], locs)

@@ -22,6 +22,10 @@ class UndeclaredHost(IgnoreRequest):
     """A request (often a redirect) left the hosts its source declared."""
 
 
+class RobotsDisallowed(IgnoreRequest):
+    """The site's robots.txt forbids the page to our user agent."""
+
+
 def host_allowed(host: str, allowed: frozenset[str]) -> bool:
     host = host.lower()
     bare = host.removeprefix("www.")
@@ -90,13 +94,20 @@ class RetryAfterMiddleware:
 
 
 class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, fixed for requests that wait on one robots.txt together.
+    """Scrapy's robots.txt middleware, fixed for requests that wait on one robots.txt together,
+    and raising `RobotsDisallowed` so that a disallow is told apart from other ignored requests.
 
     In Scrapy 2.19 every request to a host whose robots.txt is still downloading awaits the same
     Deferred; only the first waiter receives the parser, the others receive None and are let
     through, so a disallowed page fetched alongside others was downloaded anyway. Here each
     waiter gets its own Deferred fed from the shared one.
     """
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest as refused:  # the only one Scrapy raises here: robots.txt disallows
+            raise RobotsDisallowed(str(refused)) from None
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         pending = self._parsers.get(urlparse_cached(request).netloc)

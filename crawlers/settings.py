@@ -67,6 +67,7 @@ EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawlers.throttle.ConditionalAutoThrottle": 0,
     "crawlers.extensions.FinishRun": 10,  # only with POLICYWATCH_FINISH_RUN (Scrapyd nodes)
+    "crawlers.progress.Progress": 20,  # only with POLICYWATCH_PROGRESS (`policywatch crawl`)
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.RecordPipeline": 300,

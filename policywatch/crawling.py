@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -99,7 +98,10 @@ def _skip_unresolvable(store: Store, run_id: int, sources: list[Source]) -> list
 def run_crawl(store: Store, sources: list[Source], files: dict[str, str],
               source_paths: list[Path] | None, crawl: CrawlSettings,
               progress: bool = True) -> CrawlSummary:
-    """Crawl `sources` once, record everything, and update their health."""
+    """Crawl `sources` once, record everything, and update their health.
+
+    The spider is handed the loaded sources; `source_paths` (where they were read from) is
+    accepted for callers that pass it and not needed."""
     with store.transaction() as session:
         for source in sources:
             upsert_source(session, id=source.id, name=source.name,
@@ -118,9 +120,7 @@ def run_crawl(store: Store, sources: list[Source], files: dict[str, str],
         # built to be dropped, which costs CPU per response.
         logging.getLogger("scrapy").setLevel(process.settings.get("LOG_LEVEL"))
         crawler = process.create_crawler(DeclaredSpider)
-        process.crawl(crawler,
-                      sources=json.dumps([str(p) for p in source_paths]) if source_paths else "",
-                      only=",".join(s.id for s in reachable), db=store.url)
+        process.crawl(crawler, sources=reachable, db=store.url)
         process.start()
         stats = crawler.stats.get_stats() if crawler.stats else {}
     for source in sources:

@@ -37,6 +37,6 @@ def reclassify_store(store: Store) -> dict[str, int]:
                     refs = (event.provisions.get("added", []) + event.provisions.get("removed", [])
                             + [m["ref"] for m in event.provisions.get("modified", [])])
                     event.shift = version_shift(previous.classification if previous else None,
-                                                current.classification if current else {}, refs)
+                                                (current.classification if current else None) or {}, refs)
                 counts["events"] += 1
     return counts

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from paradigms.classifier import classify_text
+from paradigms.classifier import Classification, classify_text
 from paradigms.shifts import version_shift
 from storage.models import (
     ChangeEvent,
@@ -92,20 +92,22 @@ def _latest_version(session: Session, instrument: Instrument) -> Version | None:
 
 
 def classified_version(instrument: Instrument, text: str, title: str, digest: str,
-                       snapshot_id: int | None, now: datetime, technical: bool = False) -> Version:
-    """The next version of an instrument, classified into its paradigm."""
-    classification = classify_text(text).to_json()
+                       snapshot_id: int | None, now: datetime, technical: bool = False,
+                       classification: Classification | None = None) -> Version:
+    """The next version of an instrument, classified into its paradigm (`classification`, when
+    the caller already classified `text`)."""
+    verdict = (classification if classification is not None else classify_text(text)).to_json()
     instrument.version_count += 1
     return Version(instrument_id=instrument.id, number=instrument.version_count, title=title,
                    text=text, text_hash=digest, snapshot_id=snapshot_id, recorded_at=now,
-                   technical=technical, paradigm=classification["paradigm"],
-                   classification=classification)
+                   technical=technical, paradigm=verdict["paradigm"], classification=verdict)
 
 
 def _add_version(session: Session, instrument: Instrument, fetch: Fetch, extracted: Extracted,
-                 digest: str, now: datetime) -> Version:
+                 digest: str, now: datetime, classification: Classification | None) -> Version:
     snapshot = store_snapshot(session, fetch, now)
-    version = classified_version(instrument, extracted.text, extracted.title, digest, snapshot.id, now)
+    version = classified_version(instrument, extracted.text, extracted.title, digest, snapshot.id,
+                                 now, classification=classification)
     session.add(version)
     instrument.current_hash = digest
     instrument.title = extracted.title or instrument.title
@@ -156,8 +158,12 @@ def _validators(instrument: Instrument, fetch: Fetch, now: datetime) -> None:
 
 
 def record_document(session: Session, run_id: int | None, source: SourceInfo, fetch: Fetch,
-                    extracted: Extracted, now: datetime | None = None) -> str:
-    """Record a 200 answer; return what happened: new, amended, moved, restored or unchanged."""
+                    extracted: Extracted, now: datetime | None = None,
+                    classification: Classification | None = None) -> str:
+    """Record a 200 answer; return what happened: new, amended, moved, restored or unchanged.
+
+    `classification`: the caller's classification of `extracted.text`, so that it is not
+    classified twice (default: classified here when a version is added)."""
     now = now or utcnow()
     digest = text_hash(extracted.text)
     instrument = None
@@ -167,7 +173,8 @@ def record_document(session: Session, run_id: int | None, source: SourceInfo, fe
         instrument = session.scalar(select(Instrument).where(
             Instrument.source_id == source.id, Instrument.url == fetch.url))
     if instrument is not None:
-        return _record_known(session, run_id, instrument, fetch, extracted, digest, now)
+        return _record_known(session, run_id, instrument, fetch, extracted, digest, now,
+                             classification)
 
     moved_from = session.scalar(select(Instrument).where(
         Instrument.source_id == source.id, Instrument.current_hash == digest,
@@ -187,13 +194,14 @@ def record_document(session: Session, run_id: int | None, source: SourceInfo, fe
     session.add(instrument)
     session.flush()
     _validators(instrument, fetch, now)
-    _add_version(session, instrument, fetch, extracted, digest, now)
+    _add_version(session, instrument, fetch, extracted, digest, now, classification)
     _event(session, instrument, "new", run_id, now, baseline=bool(baseline))
     return "new"
 
 
 def _record_known(session: Session, run_id: int | None, instrument: Instrument, fetch: Fetch,
-                  extracted: Extracted, digest: str, now: datetime) -> str:
+                  extracted: Extracted, digest: str, now: datetime,
+                  classification: Classification | None) -> str:
     _validators(instrument, fetch, now)
     changed = digest != instrument.current_hash
     outcome = "unchanged"
@@ -206,7 +214,7 @@ def _record_known(session: Session, run_id: int | None, instrument: Instrument, 
     if changed:
         previous = _latest_version(session, instrument)
         change = _change_fields(previous, _add_version(session, instrument, fetch, extracted,
-                                                       digest, now))
+                                                       digest, now, classification))
     if instrument.status == "withdrawn":
         instrument.status = "active"
         _event(session, instrument, "restored", run_id, now, **change)

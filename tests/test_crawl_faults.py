@@ -14,7 +14,7 @@ from tests.web.sites import BULK_DOCUMENTS, write_bulk_declaration, write_fault_
 
 
 def _status(db: str) -> dict[str, dict]:
-    return {row["source"]: row for row in run_cli("status", "--format", "json", db=db).json()}
+    return {row["source"]: row for row in run_cli("status", "--format", "json", db=db).json()["sources"]}
 
 
 def test_faults_are_reported_as_source_health_not_changes(web, tmp_path, db_url, fast_config):

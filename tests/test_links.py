@@ -26,7 +26,7 @@ def test_listing_links_next_page_and_filters():
       <a href="/news/press_en">Press</a></div>
       <ul><li class="pager__item--next"><a href="?page=2">Next</a></li></ul>"""
     found = listing_links(html, BASE, "div.view-content a, div.row")
-    assert found[0] == "https://www.edpb.europa.eu/our-documents/guidelines-2024_en"
+    assert found is not None and found[0] == "https://www.edpb.europa.eu/our-documents/guidelines-2024_en"
     kept = keep_links(found, frozenset({"www.edpb.europa.eu"}), "/our-documents/")
     assert kept == ["https://www.edpb.europa.eu/our-documents/guidelines-2024_en",
                     "https://www.edpb.europa.eu/our-documents/opinion_en"]

@@ -51,12 +51,14 @@ def record(store: Store, body: bytes, **kwargs) -> str:
 
 def count(store: Store, model) -> int:
     with store.sessions() as session:
-        return session.scalar(select(func.count()).select_from(model))
+        return session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def instrument_id(store: Store) -> int:
     with store.sessions() as session:
-        return session.scalar(select(Instrument.id))
+        found = session.scalar(select(Instrument.id))
+    assert found is not None, "no instrument recorded"
+    return found
 
 
 def test_first_fetch_is_new_and_keeps_the_raw_evidence(store):
@@ -160,3 +162,20 @@ def test_amendment_event_carries_the_paradigm_shift(store):
     assert (amended["previous_paradigm"], amended["paradigm"]) == ("restrictive", "prudent")
     assert amended["shift"]["away_from"] == "restrictive"
     assert amended["shift"]["provisions"] == ["Article 3"]
+
+
+def test_a_classification_handed_over_is_stored_as_the_versions_own(store):
+    """The crawl classifies a new document once for relevance and hands the result over."""
+    from paradigms.classifier import classify_text
+    from tests.web.history import RESTRICTIVE_LAW
+
+    body = page()
+    restrictive = classify_text(RESTRICTIVE_LAW)  # not what the page's own GDPR text reads as
+    assert classify_text(extract_document(body, "text/html").text).paradigm != restrictive.paradigm
+    with store.transaction() as session:
+        assert record_document(session, None, SOURCE, fetch(body), extract_document(body, "text/html"),
+                               classification=restrictive) == "new"
+    with store.sessions() as session:
+        version = session.scalar(select(Version))
+        assert version.paradigm == "restrictive"
+        assert version.classification == restrictive.to_json()

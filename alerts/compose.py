@@ -19,6 +19,12 @@ class Digest:
     flags: list[dict] = field(default_factory=list)     # flagged trend shifts
     coverage: list[dict] = field(default_factory=list)  # sources that could not be checked
     trend_periods: list[dict] = field(default_factory=list)
+    cancelling: set[str] = field(default_factory=set)  # instruments withdrawn, then restored
+
+    def window_range(self) -> str:
+        """The exact window, as the header shows it: '24 Nov 2026 07:00 to 1 Dec 2026 07:00 UTC'."""
+        return (f"{self.since.strftime('%-d %b %Y %H:%M')} to "
+                f"{self.until.strftime('%-d %b %Y %H:%M')} UTC")
 
     @property
     def count(self) -> int:
@@ -43,20 +49,16 @@ class Digest:
         return f"policywatch {self.subscription}: {', '.join(parts)} ({self.window_label()})"
 
 
-def _parse(stamp: str) -> datetime:
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
-
-
 def compose_digest(subscription: Subscription, events: list[dict], since: datetime,
                    until: datetime, flags: Sequence[dict] = (), coverage: Sequence[dict] = (),
                    trend_periods: Sequence[dict] = ()) -> Digest:
     """What one subscription should read about [since, until): announced changes only (no
-    baseline, no technical), filtered by the subscription, grouped by kind, oldest first."""
+    baseline, no technical), filtered by the subscription, grouped by kind, oldest first.
+    `events` are those the store recorded in the window, read to the microsecond (their JSON
+    times are cut to the second, too coarse to place an event at a window's edge)."""
     digest = Digest(subscription.name, since, until, {k: [] for k in SECTIONS})
     for event in sorted(events, key=lambda e: (e["detected_at"], e["instrument"])):
         if event["baseline"] or event["change"] not in SECTIONS:
-            continue
-        if not since <= _parse(event["detected_at"]) < until:
             continue
         if subscription.filter.accepts(event):
             digest.sections[event["change"]].append(event)
@@ -65,4 +67,12 @@ def compose_digest(subscription: Subscription, events: list[dict], since: dateti
     digest.coverage = [c for c in coverage if not subscription.filter.sources
                        or c["source"] in subscription.filter.sources]
     digest.trend_periods = list(trend_periods)
+    digest.cancelling = cancelled_withdrawals(digest.sections)
     return digest
+
+
+def cancelled_withdrawals(sections: dict[str, list[dict]]) -> set[str]:
+    """Instruments withdrawn and then restored within the window: the two events cancel out."""
+    withdrawn = {e["instrument"]: e["detected_at"] for e in sections.get("withdrawn", [])}
+    return {e["instrument"] for e in sections.get("restored", [])
+            if e["instrument"] in withdrawn and withdrawn[e["instrument"]] <= e["detected_at"]}

@@ -18,6 +18,12 @@ _ENVIRONMENT = Environment(loader=PackageLoader("alerts", "templates"),
                            autoescape=select_autoescape(["html", "html.j2"]),
                            trim_blocks=False, lstrip_blocks=False)
 CHART_CID_DOMAIN = "policywatch.digest"
+# Font stacks with CJK fallbacks, so that Chinese, Japanese and Korean titles and excerpts show
+# in whatever CJK font the reader's system has instead of empty boxes.
+SERIF = ("Georgia,'Times New Roman','Noto Serif CJK SC','Source Han Serif SC','Songti SC',"
+         "SimSun,'Noto Serif JP','Noto Serif KR',serif")
+SANS = ("Helvetica,Arial,'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
+        "'Hiragino Sans','Malgun Gothic',sans-serif")
 
 
 def render_text(digest: Digest, unsubscribe: str | None = None) -> str:
@@ -28,7 +34,7 @@ def render_text(digest: Digest, unsubscribe: str | None = None) -> str:
 def render_html(digest: Digest, chart_cid: str | None = None, unsubscribe: str | None = None) -> str:
     return _ENVIRONMENT.get_template("digest.html.j2").render(
         digest=digest, names=PARADIGM_NAMES, colours=PARADIGM_COLOURS, chart_cid=chart_cid,
-        unsubscribe=unsubscribe)
+        unsubscribe=unsubscribe, serif=SERIF, sans=SANS)
 
 
 def preview_html(digest: Digest, chart_png: bytes | None, unsubscribe: str | None = None) -> str:

@@ -1,6 +1,6 @@
 """Configuration: a TOML file (--config or POLICYWATCH_CONFIG), all keys optional.
 
-    db = "sqlite:////var/lib/policywatch/store.sqlite"   # or --db / POLICYWATCH_DB
+    db = "/var/lib/policywatch/store.sqlite"   # a SQLAlchemy URL or a SQLite file path; or --db
     sources = ["/etc/policywatch/sources"]               # declaration files or folders
 
     [crawl]
@@ -40,8 +40,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,21 @@ from texts.vocabulary import CONTACT, MAX_DOCUMENT_BYTES, WITHDRAW_AFTER
 
 class ConfigError(ValueError):
     """A configuration problem, said in one line naming the file and key."""
+
+
+SECTIONS = ("db", "sources", "crawl", "smtp", "subscriptions", "scrapyd")
+
+
+def store_url(text: str, relative_to: Path | None = None) -> str:
+    """A store given as a SQLAlchemy URL, or as a SQLite file path (as sqlite-utils and Datasette
+    take it: `/tmp/demo/demo.sqlite`, `store.sqlite`), as a URL; a relative path is read from
+    `relative_to` (the configuration file's folder), else from the current folder."""
+    if "://" in text:
+        return text
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = (relative_to or Path.cwd()) / path
+    return f"sqlite:///{path.resolve()}"
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,7 @@ class Config:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     subscriptions: tuple[Subscription, ...] = ()
     scrapyd: ScrapydSettings = field(default_factory=ScrapydSettings)
+    smtp_configured: bool = False  # the file has an [smtp] section
 
     def subscription(self, name: str) -> Subscription | None:
         return next((s for s in self.subscriptions if s.name == name), None)
@@ -105,11 +123,16 @@ def load_config(path: str | None) -> Config:
         raise ConfigError(f"{file}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    for key in data:
+        if key not in SECTIONS:
+            raise ConfigError(f"{file}: {key}: unknown key{_suggestion(key, SECTIONS)} "
+                              f"(known: {', '.join(SECTIONS)})")
     crawl_data = data.get("crawl", {})
     known = set(CrawlSettings.__dataclass_fields__)
     for key in crawl_data:
         if key not in known:
-            raise ConfigError(f"{file}: crawl.{key}: unknown key (known: {', '.join(sorted(known))})")
+            raise ConfigError(f"{file}: crawl.{key}: unknown key{_suggestion(key, known)} "
+                              f"(known: {', '.join(sorted(known))})")
     try:
         crawl = CrawlSettings(**{k: type(getattr(CrawlSettings, k))(v) for k, v in crawl_data.items()})
     except (TypeError, ValueError) as exc:
@@ -124,10 +147,16 @@ def load_config(path: str | None) -> Config:
     for name in names:
         if names.count(name) > 1:
             raise ConfigError(f"{file}: subscriptions: {name!r} is declared twice")
-    return Config(file=file, db=data.get("db"),
+    db = data.get("db")
+    return Config(file=file, db=store_url(str(db), file.parent) if db else None,
                   sources=tuple((file.parent / Path(s).expanduser()) for s in sources),
                   crawl=crawl, smtp=smtp, subscriptions=subscriptions,
-                  scrapyd=_scrapyd(file, data.get("scrapyd", {})))
+                  scrapyd=_scrapyd(file, data.get("scrapyd", {})), smtp_configured="smtp" in data)
+
+
+def _suggestion(key: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _check_keys(file: Path, section: str, data: dict, settings_class: type) -> None:
@@ -138,7 +167,8 @@ def _check_keys(file: Path, section: str, data: dict, settings_class: type) -> N
     known = {f.name for f in fields(settings_class)}
     for key in data:
         if key not in known:
-            raise ConfigError(f"{file}: {section}.{key}: unknown key (known: {', '.join(sorted(known))})")
+            raise ConfigError(f"{file}: {section}.{key}: unknown key{_suggestion(key, known)} "
+                              f"(known: {', '.join(sorted(known))})")
 
 
 def _scrapyd(file: Path, data: dict) -> ScrapydSettings:
@@ -172,7 +202,8 @@ def _subscription(file: Path, index: int, data: dict) -> Subscription:
     own_keys = {f.name for f in fields(Subscription)} - {"filter"}
     for key in data:
         if key not in filter_keys | own_keys:
-            raise ConfigError(f"{where}.{key}: unknown key")
+            raise ConfigError(f"{where}.{key}: unknown key"
+                              f"{_suggestion(key, filter_keys | own_keys)}")
     if "name" not in data or "recipients" not in data:
         raise ConfigError(f"{where}: name and recipients are required")
 
@@ -181,6 +212,9 @@ def _subscription(file: Path, index: int, data: dict) -> Subscription:
 
     filters: dict[str, Any] = {k: (as_tuple(v) if k != "search" else v)
                                for k, v in data.items() if k in filter_keys}
+    # As people type them: jurisdictions are stored upper-case (CN), source ids lower-case.
+    filters["jurisdictions"] = tuple(str(j).upper() for j in filters.get("jurisdictions", ()))
+    filters["sources"] = tuple(str(s).lower() for s in filters.get("sources", ()))
 
     subscription = Subscription(
         name=str(data["name"]), recipients=as_tuple(data["recipients"]),

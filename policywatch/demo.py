@@ -2,15 +2,19 @@
 
 Crawls run as `policywatch crawl` child processes (as the daemon runs them) into a fresh database
 inside the demo folder; nothing outside that folder is read or written, and the demo web stops
-before the command returns.
+before the command returns. One demo at a time holds the folder (a lock on `.demo.lock`), and a
+file the demo did not write (it lists its own in `.demo-files`) is only replaced with `force`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shlex
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +46,14 @@ CYCLES = (
 )
 SMTP = SmtpSettings(sender="demo@policywatch.localhost",
                     list_unsubscribe="mailto:unsubscribe@policywatch.localhost")
+# What the demo writes in its folder (the database with its -wal and -shm companions).
+WRITES = ("demo.sqlite", "demo.sqlite-wal", "demo.sqlite-shm", "policywatch.toml", "sources",
+          "trends.png", "digest.eml", "digest.html")
+LOCK, MANIFEST = ".demo.lock", ".demo-files"
+
+
+class DemoError(RuntimeError):
+    """The demo cannot run in this folder; one line saying why."""
 
 
 @dataclass
@@ -52,9 +64,40 @@ class DemoResult:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def run_demo(folder: Path, say: Callable[[str], None] = print) -> DemoResult:
+def run_demo(folder: Path, say: Callable[[str], None] = print, force: bool = False) -> DemoResult:
+    """Crawl the demo web across its cycles into `folder`, then report, chart and digest."""
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
+    with folder_lock(folder):
+        refuse_foreign_files(folder, force)
+        (folder / MANIFEST).write_text("\n".join(WRITES) + "\n", encoding="utf-8")
+        return _run(folder, say)
+
+
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold the demo folder for one demo: a second one at the same time is refused (the kernel
+    releases the lock however the demo ends)."""
+    with open(folder / LOCK, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DemoError(f"another demo is running in {folder}; wait for it or use another "
+                            "--dir") from None
+        yield
+
+
+def refuse_foreign_files(folder: Path, force: bool) -> None:
+    """Refuse to replace files of `folder` that an earlier demo did not write, unless forced."""
+    manifest = folder / MANIFEST
+    ours = set(manifest.read_text(encoding="utf-8").split()) if manifest.exists() else set()
+    foreign = [name for name in WRITES if (folder / name).exists() and name not in ours]
+    if foreign and not force:
+        raise DemoError(f"{folder} already has {', '.join(foreign)}, not written by a demo: "
+                        "use another --dir, or --force to replace them")
+
+
+def _run(folder: Path, say: Callable[[str], None]) -> DemoResult:
     database = folder / "demo.sqlite"
     for stale in folder.glob("demo.sqlite*"):
         stale.unlink()
@@ -108,18 +151,20 @@ def run_demo(folder: Path, say: Callable[[str], None] = print) -> DemoResult:
     finally:
         store.close()
     say(f"\ndigest: {built.subject()}")
-    say(f"\nfiles in {folder}:")
+    say(f"\nwrote in {folder}:")
     for name, path in result.files.items():
-        say(f"  {name:<9} {path}")
+        say(f"  {name:<9} {path.relative_to(folder)}{'/' if path.is_dir() else ''}")
+    say(f"  {'settings':<9} {config.relative_to(folder)}")
     example = next((e for e in announced if e["change"] == "amended"), None)
     shifted = next((e for e in announced if e.get("shift")), None)
-    say("\ntry next:")
-    say(f"  policywatch --db {db_url} history")
+    say("\ntry next (after the export, no --db is needed):")
+    say(f"  export POLICYWATCH_DB={shlex.quote(str(database))}")
+    say("  policywatch history")
     if example:
-        say(f"  policywatch --db {db_url} diff {example['instrument']}")
+        say(f"  policywatch diff {example['instrument']}")
     if shifted:
-        say(f"  policywatch --db {db_url} show {shifted['instrument']}")
-    say(f"  policywatch --db {db_url} trends --chart {chart}")
-    say(f"  policywatch --db {db_url} dropped")
+        say(f"  policywatch show {shifted['instrument']}")
+    say(f"  policywatch trends --chart {shlex.quote(str(chart))}")
+    say("  policywatch dropped")
     say(f"  open {html} in a browser")
     return result

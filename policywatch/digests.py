@@ -13,14 +13,24 @@ from paradigms.chart import draw_trend_chart
 from paradigms.trends import compute_trends
 from storage.database import Store
 from storage.models import utcnow
-from storage.queries import HistoryFilter, failing_sources, history, trend_histories
+from storage.queries import HistoryFilter, failing_sources, history, last_digest_end, trend_histories
 
 ALL = Subscription(name="all", recipients=(), window="1d")
 
 
-def default_window(subscription: Subscription, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """The subscription's window ending now (to the minute)."""
-    until = (now or utcnow()).replace(second=0, microsecond=0)
+def default_window(subscription: Subscription, now: datetime | None = None,
+                   store: Store | None = None) -> tuple[datetime, datetime]:
+    """The subscription's next window, ending now (to the microsecond). With the store, it starts
+    where the subscription's previous digest ended, so that its digests are contiguous: windows are
+    half-open ([start, end), as `history` reads them), and an event is in exactly one of them.
+    The first digest of a subscription covers its `window` span."""
+    until = now or utcnow()
+    previous = None
+    if store is not None:
+        with store.sessions() as session:
+            previous = last_digest_end(session, subscription.name)
+    if previous is not None and previous < until:
+        return previous, until
     return until - subscription.window_span, until
 
 
@@ -56,9 +66,11 @@ def queue_digest(store: Store, subscription: Subscription, since: datetime, unti
     return (digest_id if wanted else None), fresh
 
 
-def window_of(since: datetime | None, until: datetime | None,
-              subscription: Subscription) -> tuple[datetime, datetime]:
+def window_of(since: datetime | None, until: datetime | None, subscription: Subscription,
+              store: Store | None = None) -> tuple[datetime, datetime]:
+    """The window a command asked for: the subscription's next one unless --since or --until
+    says otherwise; an open end is now."""
     if since is None and until is None:
-        return default_window(subscription)
-    until = until or utcnow().replace(second=0, microsecond=0)
+        return default_window(subscription, store=store)
+    until = until or utcnow()
     return since or until - subscription.window_span, until

@@ -1,4 +1,9 @@
-"""Rendering rows for the terminal: table, JSON or CSV (every listing command offers all three)."""
+"""Rendering rows for the terminal: table, JSON, NDJSON or CSV (every listing command offers all).
+
+Tables are plain aligned columns, not boxes: they stay greppable and cut-able, CJK characters
+count two columns, and a long title is cut with '…' while the columns named `whole` never are.
+JSON, NDJSON and CSV carry numbers as numbers.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,15 @@ import csv
 import io
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import click
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "ndjson", "csv")
 
 format_option = click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-    help="Output format.")
+    help="Output format (ndjson: one JSON object per line).")
 
 
 def _cell(value: object) -> str:
@@ -22,6 +27,8 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -48,21 +55,27 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
 
 
-def render_table(rows: Sequence[dict], columns: Sequence[str], max_width: int = 60) -> str:
+def render_table(rows: Sequence[dict], columns: Sequence[str], max_width: int = 60,
+                 whole: Collection[str] = ()) -> str:
+    """Aligned columns; cells longer than `max_width` are cut, except in the `whole` columns."""
     if not rows:
         return "(nothing)"
-    cells = [[_fit(_cell(row.get(c)).replace("\n", " "), max_width) for c in columns] for row in rows]
+    cells = [[(text if c in whole else _fit(text, max_width))
+              for c in columns for text in [_cell(row.get(c)).replace("\n", " ")]] for row in rows]
     widths = [max(len(col), *(display_width(line[i]) for line in cells))
               for i, col in enumerate(columns)]
-    head = "  ".join(_pad(col.upper(), w) for col, w in zip(columns, widths, strict=True))
+    head = "  ".join(_pad(col.upper(), w) for col, w in zip(columns, widths, strict=True)).rstrip()
     lines = ["  ".join(_pad(c, w) for c, w in zip(line, widths, strict=True)).rstrip()
              for line in cells]
     return "\n".join([head, "  ".join("-" * w for w in widths), *lines])
 
 
-def render(rows: Sequence[dict], columns: Sequence[str], fmt: str) -> str:
+def render(rows: Sequence[dict], columns: Sequence[str], fmt: str, whole: Collection[str] = ()) -> str:
+    """`rows` in `fmt`: JSON and NDJSON keep every key of a row, CSV and the table `columns`."""
     if fmt == "json":
         return json.dumps(list(rows), ensure_ascii=False, indent=2)
+    if fmt == "ndjson":
+        return "\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
@@ -70,4 +83,9 @@ def render(rows: Sequence[dict], columns: Sequence[str], fmt: str) -> str:
         for row in rows:
             writer.writerow({c: _cell(row.get(c)) for c in columns})
         return buffer.getvalue().rstrip("\n")
-    return render_table(rows, columns)
+    return render_table(rows, columns, whole=whole)
+
+
+def render_object(value: dict, fmt: str) -> str:
+    """One JSON object (a command's whole answer) as JSON, or as one NDJSON line."""
+    return json.dumps(value, ensure_ascii=False, indent=None if fmt == "ndjson" else 2)

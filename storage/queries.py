@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, inspect, or_, select, text
 from sqlalchemy.orm import Session
@@ -118,11 +119,12 @@ def history(session: Session, where: HistoryFilter) -> list[dict]:
 
 
 def event_json(event: ChangeEvent, instrument: Instrument) -> dict:
-    record = {
+    record: dict[str, Any] = {
         "instrument": instrument.uid,
         "source": instrument.source_id,
         "jurisdiction": instrument.jurisdiction,
         "level": instrument.level,
+        "language": instrument.language,
         "title": instrument.title,
         "url": event.url,
         "change": event.kind,
@@ -142,18 +144,41 @@ def event_json(event: ChangeEvent, instrument: Instrument) -> dict:
 
 
 def find_instrument(session: Session, key: str) -> Instrument | None:
-    """An instrument by its id (eu-edpb/guidelines-1a2b3c), its number, or its URL."""
+    """An instrument by its id (eu-edpb/guidelines-1a2b3c), the start of one id that no other
+    id starts with (eu-edpb/guidelines), its number, or its URL."""
     instrument = session.scalar(select(Instrument).where(Instrument.uid == key))
     if instrument is None and key.isdigit():
         instrument = session.get(Instrument, int(key))
     if instrument is None:
         instrument = session.scalar(select(Instrument).where(Instrument.url == key).limit(1))
+    if instrument is None and "/" in key:
+        starting = session.scalars(select(Instrument).where(
+            Instrument.uid.startswith(key, autoescape=True)).limit(2)).all()
+        instrument = starting[0] if len(starting) == 1 else None
     return instrument
 
 
 def instrument_events(session: Session, instrument_id: int) -> list[ChangeEvent]:
+    """The change events of one instrument, newest first (as `history` lists them)."""
     return list(session.scalars(select(ChangeEvent).where(ChangeEvent.instrument_id == instrument_id)
-                                .order_by(ChangeEvent.detected_at, ChangeEvent.id)))
+                                .order_by(ChangeEvent.detected_at.desc(), ChangeEvent.id.desc())))
+
+
+def known_jurisdictions(session: Session) -> list[str]:
+    """The jurisdictions the store holds instruments of, sorted."""
+    return list(session.scalars(select(Instrument.jurisdiction).distinct()
+                                .order_by(Instrument.jurisdiction)))
+
+
+def known_source_ids(session: Session) -> list[str]:
+    """The ids of the sources the store knows, sorted."""
+    return list(session.scalars(select(Source.id).order_by(Source.id)))
+
+
+def last_digest_end(session: Session, subscription: str) -> datetime | None:
+    """Where the latest digest of a subscription ended (its next digest starts there)."""
+    return session.scalar(select(func.max(OutboxDigest.window_end))
+                          .where(OutboxDigest.subscription == subscription))
 
 
 def version(session: Session, instrument_id: int, number: int) -> Version | None:

@@ -59,7 +59,7 @@ def test_the_design_example_loads_into_typed_objects():
       "    url: ftp://www.edpb.europa.eu/feed"), "entries[1].url", "not an http(s) URL"),
     (('    links: "div.view-content a"\n', ""), "entries[0]", "needs 'links'"),
     (('    follow: "/our-documents/"', '    follow: "(["'), "entries[0].follow",
-     "not a valid regular expression"),
+     "not a pattern the linear-time regex engine (RE2) accepts"),
     (("relevance: auto", "relevance: auto\ncolour: blue"), "colour", "unknown field"),
     (("name: European Data Protection Board\n", ""), "name", "required field is missing"),
 ])
@@ -111,3 +111,35 @@ def test_sources_list_formats(tmp_path: Path):
     assert listed[0]["id"] == "eu-edpb" and listed[0]["entries"] == 3
     csv = run_cli("sources", "list", "--sources", str(tmp_path), "--format", "csv").stdout
     assert csv.splitlines()[0].startswith("id,")
+
+
+def _plain_reasons(change: tuple[str, str]) -> dict[str, str]:
+    """Field → plain reason of each problem of GOOD with one change, from the catalogue's own
+    validation."""
+    import yaml
+    from pydantic import ValidationError
+
+    from crawlers.catalogue import Source, _field_path
+    from crawlers.declaration_errors import plain_reason
+
+    with pytest.raises(ValidationError) as raised:
+        Source.model_validate(yaml.safe_load(GOOD.replace(*change)))
+    return {_field_path(tuple(p["loc"])): plain_reason(p) for p in raised.value.errors()}
+
+
+@pytest.mark.parametrize(("change", "field", "reason"), [
+    (("id: eu-edpb", "id: EU_EDPB"), "id", "use lowercase letters, digits and '-'; got 'EU_EDPB'"),
+    (("level: supranational", "level: global"), "level",
+     "use 'national', 'subnational', 'supranational', 'bilateral', 'plurilateral' or "
+     "'multilateral'; got 'global'"),
+    (("max_pages: 5", "max_pages: 0"), "entries[0].max_pages", "must be at least 1; got 0"),
+    (("max_pages: 5", "max_pages: lots"), "entries[0].max_pages", "must be a whole number; got 'lots'"),
+    (("languages: [en]", "languages: en"), "languages", "must be a list, like [en, zh]; got 'en'"),
+    (("name: European Data Protection Board", "name: ''"), "name", "must not be empty"),
+    (("name: European Data Protection Board", "name: 7"), "name",
+     "must be text (quote it in YAML); got 7"),
+    (("relevance: auto", "relevance: auto\ncolour: blue"), "colour", "unknown field"),
+    (("every: 6h", "every: often"), "every", "'often' is not an interval like 30m, 6h, 1d or 2w"),
+])
+def test_declaration_errors_in_plain_words(change, field, reason):
+    assert _plain_reasons(change)[field] == reason

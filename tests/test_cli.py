@@ -97,7 +97,9 @@ def test_history_filters(history_db, args, expected):
 def test_history_table_and_csv(history_db):
     table = run_cli("history", db=history_db).stdout
     assert table.splitlines()[0].split()[:3] == ["DETECTED_AT", "CHANGE", "SOURCE"]
-    assert "[~Article 45]" in table
+    header, _rule, *lines = table.splitlines()
+    assert header.split()[-2:] == ["TITLE", "PROVISIONS"]
+    assert lines[1].endswith("~Article 45")
     rows = list(csv.DictReader(io.StringIO(run_cli("history", "--format", "csv", db=history_db).stdout)))
     assert [r["change"] for r in rows] == ["withdrawn", "amended", "new", "new"]
 
@@ -153,7 +155,12 @@ def test_status_shows_health_jobs_the_daemon_and_the_outbox(db_url):
     scheduler.shutdown(wait=False)
     store.close()
 
-    rows = {row["source"]: row for row in invoke_cli("status", "--format", "json", db=db_url).json()}
+    answer = invoke_cli("status", "--format", "json", db=db_url).json()
+    assert answer["daemon"]["running"] and answer["daemon"]["pid"] == os.getpid()
+    assert answer["digests"] == [{"job": "digest:weekly", "next_run": "2099-01-05T07:00:00Z",
+                                  "last_outcome": "ok", "last_detail": "sent digest 3"}]
+    assert answer["outbox"] == {}
+    rows = {row["source"]: row for row in answer["sources"]}
     assert rows["eu-test"]["instruments"] == 1 and rows["eu-test"]["next_run"] == "2099-01-01T06:30:00Z"
     assert (rows["cn-test"]["failures"], rows["cn-test"]["error_kind"], rows["cn-test"]["next_run"]) == (
         2, "transient", None)
@@ -165,7 +172,7 @@ def test_status_shows_health_jobs_the_daemon_and_the_outbox(db_url):
 
 def test_show_and_diff_by_number_and_url(history_db):
     shown = run_cli("show", "https://eu.example/adequacy", "--format", "json", db=history_db).json()
-    assert shown["status"] == "active" and [v["version"] for v in shown["versions"]] == [1, 2]
+    assert shown["status"] == "active" and [v["version"] for v in shown["versions"]] == [2, 1]
     text = run_cli("show", "1", db=history_db).stdout
     assert "versions:" in text and "events:" in text
     diff = run_cli("diff", "1", "--from", "1", "--to", "2", "--format", "json", db=history_db).json()
@@ -228,3 +235,133 @@ def test_in_process_runs_leave_no_state_behind(history_db, tmp_path):
     assert {k: v for k, v in os.environ.items() if k.startswith("POLICYWATCH_")} == variables
     assert {name: list(logging.getLogger(name).handlers) for name in handlers} == handlers
     assert Path.cwd() == folder
+
+
+def test_db_takes_a_plain_file_path(history_db, tmp_path):
+    if not history_db.startswith("sqlite:///"):
+        pytest.skip("a file path names a SQLite store")
+    path = history_db.removeprefix("sqlite:///")
+    assert len(invoke_cli("history", "--format", "json", db=path).json()) == 4
+    assert len(invoke_cli("history", "--format", "json", env={"POLICYWATCH_DB": path}).json()) == 4
+    config = tmp_path / "policywatch.toml"
+    shutil.copy(path, tmp_path / "relative.sqlite")
+    config.write_text('db = "relative.sqlite"\n')  # read from the configuration file's folder
+    assert len(invoke_cli("history", "--format", "json", config=config).json()) == 4
+
+
+@pytest.mark.parametrize("command", [["history"], ["show", "1"], ["status"], ["trends"],
+                                     ["outbox"], ["dropped"], ["digest", "--since", "7d"]])
+def test_reading_a_store_that_does_not_exist_fails_in_one_line(tmp_path, command):
+    missing = tmp_path / "typo" / "x.sqlite"
+    result = invoke_cli(*command, db=f"sqlite:///{missing}")
+    assert result.code == 1
+    assert result.stderr.strip() == (
+        f"Error: no store at {missing} (`policywatch crawl` or `policywatch demo` makes one; "
+        "give another with --db or POLICYWATCH_DB)")
+    assert not missing.parent.exists()
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--jurisdiction", "cn"], [("withdrawn", "CN"), ("new", "CN")]),
+    (["--source", "EU-Test"], [("amended", "EU"), ("new", "EU")]),
+    (["--since", "30m"], []),
+    (["--since", "2W"], []),
+])
+def test_input_as_people_type_it(history_db, args, expected):
+    events = invoke_cli("history", *args, "--format", "json", db=history_db).json()
+    assert [(e["change"], e["jurisdiction"]) for e in events] == expected
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--jurisdiction", "CM"], "no instrument in jurisdiction 'CM' (did you mean CN?); known: CN, EU"),
+    (["--source", "eu-tset"], "no source 'eu-tset' (did you mean eu-test?)"),
+    (["--since", "30 minutes"], "'30 minutes' is not a date (2024-03-15, 2024-03-15T10:00) or a span"),
+])
+def test_near_misses_get_a_suggestion(history_db, args, message):
+    result = invoke_cli("history", *args, db=history_db)
+    assert result.code == 2 and message in result.stderr
+
+
+def test_crawl_source_near_miss_is_suggested(tmp_path):
+    result = run_cli("crawl", "--source", "cn-cca", db=f"sqlite:///{tmp_path / 's.sqlite'}")
+    assert result.code == 1 and "no declared source 'cn-cca' (did you mean cn-cac?)" in result.stderr
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('dbb = "x.sqlite"\n', "dbb: unknown key (did you mean db?)"),
+    ("[crawll]\ntimeout = 3\n", "crawll: unknown key (did you mean crawl?)"),
+    ("[crawl]\ntimout = 3\n", "crawl.timout: unknown key (did you mean timeout?)"),
+    ('[[subscriptions]]\nname = "a"\nrecipients = ["a@b.c"]\njurisdiction = ["CN"]\n',
+     "subscriptions[0].jurisdiction: unknown key (did you mean jurisdictions?)"),
+])
+def test_unknown_configuration_keys_name_the_key_and_the_file(tmp_path, content, message):
+    config = tmp_path / "policywatch.toml"
+    config.write_text(content)
+    result = invoke_cli("history", config=config)
+    assert result.code == 1 and f"{config}: {message}" in result.stderr
+
+
+def test_mail_without_smtp_section_says_so(tmp_path):
+    config = tmp_path / "policywatch.toml"
+    config.write_text("[crawl]\ntimeout = 3\n")
+    result = invoke_cli("mail", "test", "--to", "me@example.org", config=config)
+    assert result.code == 1 and result.stderr.strip() == f"Error: no [smtp] section in {config}"
+
+
+def test_show_lists_versions_with_paradigm_and_events_newest_first(history_db):
+    shown = invoke_cli("show", "1", "--format", "json", db=history_db).json()
+    assert [v["version"] for v in shown["versions"]] == [2, 1]
+    assert {v["paradigm"] for v in shown["versions"]} == {"prudent"}
+    assert [e["change"] for e in shown["events"]] == ["amended", "new"]
+    table = invoke_cli("show", "1", db=history_db).stdout
+    assert "PARADIGM" in table and table.index("amended") < table.index("new")
+    assert "~Article 45" in table
+
+
+def test_show_text_prints_a_version(history_db):
+    latest = invoke_cli("show", "1", "--text", db=history_db).stdout
+    first = invoke_cli("show", "1", "--text", "1", db=history_db).stdout
+    assert "two years" in latest and "four years" in first
+    missing = invoke_cli("show", "1", "--text", "7", db=history_db)
+    assert missing.code == 2 and "has no version '7' (versions 1 to 2)" in missing.stderr
+
+
+def test_history_never_cuts_the_changed_provisions(tmp_path):
+    store_url = f"sqlite:///{tmp_path / 'long.sqlite'}"
+    store = Store(store_url)
+    with store.transaction() as session:
+        upsert_source(session, id=EU.id, name=EU.id, jurisdiction="EU", level="supranational",
+                      declaration_file=None)
+    url = "https://eu.example/" + "guidelines-on-international-transfers-" * 3  # the title
+    text = gdpr("45", "47")
+    _record(store, EU, url, text, datetime(2024, 1, 1))
+    _record(store, EU, url, text.replace("four years", "two years"), datetime(2024, 2, 1), 1)
+    store.close()
+    lines = invoke_cli("history", "--no-baseline", db=store_url).stdout.splitlines()
+    assert lines[2].endswith("~Article 45") and "…" in lines[2]
+
+
+@pytest.mark.parametrize("command", [["history"], ["status"], ["outbox"], ["dropped"],
+                                     ["sources", "list"], ["trends"]])
+def test_every_listing_speaks_ndjson(history_db, command):
+    result = invoke_cli(*command, "--format", "ndjson", db=history_db)
+    assert result.code == 0, result.stderr
+    for line in filter(None, result.stdout.splitlines()):
+        assert isinstance(json.loads(line), dict)
+    if command == ["history"]:
+        assert len(result.stdout.splitlines()) == 4
+
+
+def test_trends_csv_gives_numbers(history_db):
+    rows = list(csv.DictReader(io.StringIO(invoke_cli("trends", "--format", "csv", db=history_db).stdout)))
+    assert rows and all(0 <= float(row["prudent"]) <= 1 for row in rows)
+    assert not any("%" in value for row in rows for value in row.values())
+
+
+def test_sending_without_smtp_section_says_so(history_db, tmp_path):
+    config = tmp_path / "policywatch.toml"
+    config.write_text('[[subscriptions]]\nname = "weekly"\nrecipients = ["a@example.org"]\n')
+    sent = invoke_cli("digest", "--subscription", "weekly", "--send", db=history_db, config=config)
+    assert sent.code == 1 and sent.stderr.strip() == f"Error: no [smtp] section in {config}"
+    retried = invoke_cli("outbox", "--send-pending", db=history_db)
+    assert retried.code == 1 and "no [smtp] section in the configuration" in retried.stderr

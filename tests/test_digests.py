@@ -6,12 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from alerts.settings import SmtpSettings, Subscription
+from policywatch.digests import build_digest, queue_digest
 from storage.database import Store
 from storage.models import OutboxDigest
 from tests.conftest import BACKENDS, fresh_database, invoke_cli, run_cli
@@ -232,3 +234,92 @@ def test_mistakes_are_one_line(history_db, tmp_path):
     result = run_cli("digest", "--subscription", "nope", db=history_db, config=cfg)
     assert "no subscription 'nope' (everything, china, quiet)" in result.stderr
 
+
+
+def _record_now(url: str, title: str) -> None:
+    """A new instrument recorded at this moment, as a crawl that just finished leaves it."""
+    from storage.models import utcnow
+    from tests.web.history import EU, _record
+
+    store = Store(url)
+    _record(store, EU, f"https://eu.example/{title.lower().replace(' ', '-')}", title,
+            "Article 1\nTransfers of personal data to third countries.", utcnow())
+    store.close()
+
+
+def test_an_event_recorded_just_before_the_digest_is_in_it(history_db):
+    _record_now(history_db, "Just recorded rules")
+    result = invoke_cli("digest", "--since", "30m", db=history_db)
+    assert result.code == 0, result.stderr
+    assert "Just recorded rules" in result.stdout
+
+
+def test_consecutive_digests_neither_overlap_nor_leave_a_gap(history_db, smtp, tmp_path):
+    inbox, port = smtp
+    cfg = config(tmp_path, port)
+
+    def send() -> None:
+        result = invoke_cli("digest", "--subscription", "everything", "--send", db=history_db,
+                            config=cfg)
+        assert result.code == 0, result.stderr
+
+    send()  # the first digest covers the subscription's 7 days
+    _record_now(history_db, "Between two digests")
+    send()
+    send()
+    store = Store(history_db)
+    with store.sessions() as session:
+        windows = [(d.window_start, d.window_end, d.status, d.events) for d in session.scalars(
+            select(OutboxDigest).where(OutboxDigest.subscription == "everything")
+            .order_by(OutboxDigest.id))]
+    store.close()
+    assert len(windows) == 3
+    first, second, third = windows
+    assert first[1] - first[0] == timedelta(days=7)
+    assert second[0] == first[1] and third[0] == second[1]  # each starts where the last ended
+    assert [w[3] for w in windows] == [0, 1, 0]  # the event is in exactly one digest
+    assert len(inbox.messages) == 1
+    assert "Between two digests" in inbox.messages[0].get_body(("plain",)).get_content()
+
+
+def test_the_next_window_starts_where_the_previous_digest_ended(history_db):
+    from policywatch.digests import default_window
+
+    store = Store(history_db)
+    subscription = Subscription(name="weekly", recipients=("a@example.org",), window="7d")
+    now = datetime(2026, 12, 1, 7, 0, 0, 123456)
+    assert default_window(subscription, now, store) == (now - timedelta(days=7), now)
+    queue_digest(store, subscription, now - timedelta(days=7), now, *_built(store, subscription, now))
+    later = now + timedelta(days=7, seconds=3)
+    assert default_window(subscription, later, store) == (now, later)
+    store.close()
+
+
+def _built(store, subscription, now):
+    built, message, _chart = build_digest(store, subscription, now - timedelta(days=7), now,
+                                          SmtpSettings())
+    return built, message
+
+
+def test_the_digest_reads_as_a_newsletter(history_db, tmp_path):
+    """The exact window in the visible header, a withdrawal and restoration in one window said
+    to cancel out, CJK fonts in every stack, and `lang` on a Chinese title and its excerpts."""
+    from tests.web.history import CN, _record
+    from tests.web.history import pipl as pipl_text
+
+    store = Store(history_db)
+    _record(store, CN, "https://cn.example/pipl", "个人信息保护法（第三章）",
+            pipl_text("第三十八条", "## 第四章"), datetime(2026, 11, 25), instrument_id=3)
+    store.close()
+    preview = tmp_path / "digest.html"
+    result = invoke_cli("digest", *WINDOW, "--preview", str(preview), db=history_db)
+    assert result.code == 0, result.stderr
+    text = invoke_cli("digest", *WINDOW, db=history_db).stdout
+    header = "Changes recorded from 1 Nov 2026 00:00 to 1 Dec 2026 00:00 UTC"
+    assert text.splitlines()[2] == header
+    assert text.count("Withdrawn and restored within this window: the two changes cancel out.") == 2
+    html = preview.read_text(encoding="utf-8")
+    assert header in html
+    assert html.count("cancel out") == 2
+    assert "Noto Sans CJK SC" in html and "Noto Serif CJK SC" in html
+    assert 'lang="zh"><a href="https://cn.example/pipl"' in html

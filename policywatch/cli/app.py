@@ -1,8 +1,10 @@
-"""What every command shares: the configuration and store of one invocation, options, dates."""
+"""What every command shares: the configuration and store of one invocation, options, dates,
+and input taken as people type it (any case, near misses answered with a suggestion)."""
 
 from __future__ import annotations
 
-import re
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,13 +12,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from policywatch.config import Config
+from alerts.settings import SmtpSettings
+from policywatch.config import Config, store_url
+from texts.durations import parse_interval
 
 if TYPE_CHECKING:  # the store and the catalogue are imported by the commands that use them
     from crawlers.catalogue import Catalogue, Source
     from storage.database import Store
-
-_RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
 
 
 @dataclass
@@ -27,13 +29,28 @@ class App:
     db_flag: str | None
     opened: Store | None = field(default=None, repr=False)
 
-    def store(self) -> Store:
-        """The store, opened (and migrated) on first use; closed by `close`."""
+    @property
+    def database_url(self) -> str:
+        """The store's URL: --db (a URL or a file path), else the configuration, else the default."""
+        from storage.database import database_url
+
+        return database_url(store_url(self.db_flag) if self.db_flag else self.config.db)
+
+    def store(self, create: bool = False) -> Store:
+        """The store, opened (and migrated) on first use; closed by `close`. Only the commands
+        that fill a store (`crawl`, `run`) create one: the others refuse a SQLite file that is
+        not there, in one line naming it, rather than read a new empty store."""
         from storage.database import Store, StoreError
 
         if self.opened is None:
+            url = self.database_url
+            missing = missing_sqlite_file(url)
+            if missing is not None and not create:
+                raise click.ClickException(
+                    f"no store at {missing} (`policywatch crawl` or `policywatch demo` makes one; "
+                    "give another with --db or POLICYWATCH_DB)")
             try:
-                self.opened = Store(self.db_flag or self.config.db)
+                self.opened = Store(url)
             except StoreError as exc:
                 raise click.ClickException(str(exc)) from None
         return self.opened
@@ -50,6 +67,28 @@ class App:
         chosen = [Path(p) for p in paths] or list(self.config.sources) or None
         return load_catalogue(chosen), chosen
 
+    def smtp(self) -> SmtpSettings:
+        """The [smtp] settings, refused in one line when the configuration has none."""
+        if not self.config.smtp_configured:
+            where = self.config.file or "the configuration (give one with --config FILE)"
+            raise click.ClickException(f"no [smtp] section in {where}")
+        return self.config.smtp
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL when that file does not exist (None for other databases)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # the store says why, when it is opened
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    file = Path(parsed.database).expanduser()
+    return None if file.exists() else file
+
 
 pass_app = click.make_pass_decorator(App)
 
@@ -64,35 +103,67 @@ def print_declaration_errors(catalogue: Catalogue) -> None:
         click.echo(f"error: {error}", err=True)
 
 
+def did_you_mean(value: str, known: Iterable[str]) -> str:
+    """' (did you mean eu-edpb?)' for a near miss among `known`, else ''."""
+    lowered = {k.lower(): k for k in known}
+    cutoff = 0.5 if len(value) <= 3 else 0.7  # 'CM' is one letter from 'CN'
+    close = difflib.get_close_matches(value.lower(), list(lowered), n=1, cutoff=cutoff)
+    return f" (did you mean {lowered[close[0]]}?)" if close else ""
+
+
+def checked_values(option: str, given: tuple[str, ...], known: Iterable[str], what: str,
+                   upper: bool = False) -> tuple[str, ...]:
+    """`given` in the case of `known` (cn → CN), refusing values that match none, with a
+    suggestion for a near miss."""
+    known = list(known)
+    by_case = {k.lower(): k for k in known}
+    chosen = []
+    for value in given:
+        match = by_case.get(value.lower())
+        if match is None:
+            listed = f"; known: {', '.join(sorted(known))}" if 0 < len(known) <= 12 else ""
+            raise click.BadParameter(
+                f"no {what} {(value.upper() if upper else value)!r}{did_you_mean(value, known)}"
+                f"{listed}", param_hint=option)
+        chosen.append(match)
+    return tuple(chosen)
+
+
 def select_sources(catalogue: Catalogue, only: tuple[str, ...]) -> list[Source]:
     """The sources named by --source (all when none is), refusing unknown or no sources."""
     selected = catalogue.sources
     if only:
         known = catalogue.by_id()
-        unknown = [s for s in only if s not in known]
-        if unknown:
-            raise click.ClickException(f"--source: no declared source {', '.join(map(repr, unknown))}")
-        selected = [known[s] for s in only]
+        try:
+            ids = checked_values("--source", only, known, "declared source")
+        except click.BadParameter as exc:
+            raise click.ClickException(f"--source: {exc.message}") from None
+        selected = [known[s] for s in ids]
     if not selected:
         raise click.ClickException("no valid source declarations")
     return selected
 
 
+def utc_now() -> datetime:
+    """Now as the store keeps times: naive UTC, to the microsecond."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def parse_when(text: str | None, option: str, end_of_day: bool = False) -> datetime | None:
-    """'2024-03-15', '2024-03-15T10:00', or a span back from now ('36h', '7d', '2w'), as naive UTC."""
+    """'2024-03-15', '2024-03-15T10:00', or a span back from now ('30m', '36h', '7d', '2w', the
+    intervals declarations and subscriptions use), as naive UTC."""
     if text is None:
         return None
-    if match := _RELATIVE.match(text.strip()):
-        amount, unit = int(match.group(1)), match.group(2)
-        span = {"h": timedelta(hours=amount), "d": timedelta(days=amount),
-                "w": timedelta(weeks=amount)}[unit]
-        return datetime.now(UTC).replace(tzinfo=None) - span
+    try:
+        return utc_now() - parse_interval(text)
+    except ValueError:
+        pass
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(
-            f"{text!r} is not a date (2024-03-15, 2024-03-15T10:00 or 7d)", param_hint=option
-        ) from None
+            f"{text!r} is not a date (2024-03-15, 2024-03-15T10:00) or a span (30m, 6h, 7d, 2w)",
+            param_hint=option) from None
     offset = value.utcoffset()
     if offset is not None:
         value = (value - offset).replace(tzinfo=None)

@@ -26,14 +26,14 @@ def crawl(app: App, source_paths: tuple[str, ...], only: tuple[str, ...], quiet:
 
     \b
     Example:
-      policywatch crawl --sources tests/web/sources --source cn-cac
+      policywatch crawl --sources my-sources/ --source cn-cac
     """
     from policywatch.crawling import run_crawl  # Scrapy is imported only for crawls
 
     catalogue, paths = app.catalogue(source_paths)
     print_declaration_errors(catalogue)
     selected = select_sources(catalogue, only)
-    store = app.store()
+    store = app.store(create=True)
     click.echo(f"crawling {len(selected)} source(s) into {store.url}", err=True)
     summary = run_crawl(store, selected, catalogue.files, paths, app.config.crawl, not quiet)
     rows = [{"source": sid, **{k: counts.get(k, 0) for k in

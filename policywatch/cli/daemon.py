@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import click
 
 from policywatch.cli.app import App, iso, pass_app, sources_option
-from policywatch.output import format_option, render
+from policywatch.output import format_option, render, render_object
 
 LOG_FORMAT = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
 
@@ -46,7 +46,7 @@ def run(app: App, source_paths: tuple[str, ...], reload_every: float | None, cra
     scheduler_log.setLevel(logging.WARNING)
     scheduler_log.addHandler(handler)
     try:
-        run_daemon(str(app.config.file) if app.config.file else None, app.db_flag or app.config.db,
+        run_daemon(str(app.config.file) if app.config.file else None, app.database_url,
                    list(source_paths), reload_every, crawl_timeout, workers)
     except DaemonError as exc:
         raise click.ClickException(str(exc)) from None
@@ -61,6 +61,8 @@ def run(app: App, source_paths: tuple[str, ...], reload_every: float | None, cra
 @pass_app
 def status(app: App, fmt: str) -> None:
     """Source health (last check, failures, last error, next run), the daemon, digests, outbox.
+
+    JSON is one object: sources, daemon, digests (next run, last outcome) and outbox counts.
 
     \b
     Example:
@@ -80,21 +82,35 @@ def status(app: App, fmt: str) -> None:
         daemon = queries.daemon_state(session)
         outbox = queries.outbox_counts(session)
         last_jobs = queries.last_job_outcomes(session)
+    running = bool(daemon and daemon.pid and daemon.started_at and pid_alive(daemon.pid))
+    digests = [{"job": job, "next_run": next_runs[job],
+                "last_outcome": last_jobs[job][0] if job in last_jobs else None,
+                "last_detail": last_jobs[job][1] if job in last_jobs else None}
+               for job in sorted(job for job in next_runs if job.startswith("digest:"))]
+    if fmt in ("json", "ndjson"):
+        click.echo(render_object({
+            "sources": rows,
+            "daemon": {"running": running, "pid": daemon.pid if daemon else None,
+                       "started_at": iso(daemon.started_at) if daemon else None,
+                       "heartbeat_at": iso(daemon.heartbeat_at) if daemon else None,
+                       "stopped_at": iso(daemon.stopped_at) if daemon else None},
+            "digests": digests, "outbox": outbox}, fmt))
+        return
     click.echo(render(rows, ["source", "jurisdiction", "instruments", "last_check", "last_success",
                              "failures", "error_kind", "next_run", "last_error"], fmt))
     if fmt != "table":
         return
-    if daemon and daemon.pid and daemon.started_at and pid_alive(daemon.pid):
+    if running and daemon and daemon.started_at:
         uptime = datetime.now(UTC).replace(tzinfo=None) - daemon.started_at
         click.echo(f"\ndaemon: running, pid {daemon.pid}, up {str(uptime).split('.')[0]}, "
                    f"last heartbeat {iso(daemon.heartbeat_at)}")
     else:
         stopped = f" (last stopped {iso(daemon.stopped_at)})" if daemon and daemon.stopped_at else ""
         click.echo(f"\ndaemon: not running{stopped}")
-    for job in sorted(job for job in next_runs if job.startswith("digest:")):
-        outcome = last_jobs.get(job)
-        last = f", last: {outcome[0]} ({outcome[1]})" if outcome else ""
-        click.echo(f"{job}: next {next_runs[job]}{last}")
+    for digest in digests:
+        last = f", last: {digest['last_outcome']} ({digest['last_detail']})" \
+            if digest["last_outcome"] else ""
+        click.echo(f"{digest['job']}: next {digest['next_run']}{last}")
     click.echo("outbox: " + (", ".join(f"{n} {state}" for state, n in sorted(outbox.items()))
                              or "empty"))
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from policywatch.cli.app import App, iso, parse_when, pass_app
-from policywatch.output import format_option, render
+from policywatch.cli.app import App, checked_values, iso, parse_when, pass_app
+from policywatch.output import format_option, render, render_object
 from texts.vocabulary import CHANGE_KINDS, PARADIGM_CHOICES
 
 if TYPE_CHECKING:
@@ -23,8 +22,8 @@ REFS_SHOWN = 6
 @click.command()
 @click.option("--since", metavar="WHEN", help="From this date/time (2024-03-15) or span (7d).")
 @click.option("--until", metavar="WHEN", help="Up to this date (inclusive) or date/time.")
-@click.option("--jurisdiction", multiple=True, metavar="J", help="e.g. EU, CN, US (repeatable).")
-@click.option("--source", multiple=True, metavar="ID", help="Source id (repeatable).")
+@click.option("--jurisdiction", multiple=True, metavar="J", help="e.g. EU, CN, cn, US (repeatable).")
+@click.option("--source", multiple=True, metavar="ID", help="Source id, any case (repeatable).")
 @click.option("--change", multiple=True, type=click.Choice(CHANGE_KINDS), help="Change kind (repeatable).")
 @click.option("--paradigm", multiple=True, type=click.Choice(PARADIGM_CHOICES), help="Paradigm (repeatable).")
 @click.option("--search", metavar="TEXT", help="A phrase in any version's title or text.")
@@ -42,23 +41,28 @@ def history(app: App, since: str | None, until: str | None, jurisdiction: tuple[
     Example:
       policywatch history --since 2025-01-01 --jurisdiction CN --change amended --format json
     """
-    from storage.queries import HistoryFilter
+    from storage.queries import HistoryFilter, known_jurisdictions, known_source_ids
     from storage.queries import history as query_history
 
-    where = HistoryFilter(
-        since=parse_when(since, "--since"), until=parse_when(until, "--until", end_of_day=True),
-        jurisdictions=jurisdiction, sources=source, changes=change, paradigms=paradigm,
-        search=search, include_baseline=baseline, limit=limit)
+    since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until", end_of_day=True)
     with app.store().sessions() as session:
+        where = HistoryFilter(
+            since=since_at, until=until_at,
+            jurisdictions=checked_values("--jurisdiction", jurisdiction, known_jurisdictions(session),
+                                         "instrument in jurisdiction", upper=True),
+            sources=checked_values("--source", source, known_source_ids(session), "source"),
+            changes=change, paradigms=paradigm, search=search, include_baseline=baseline,
+            limit=limit)
         rows = query_history(session, where)
     if fmt == "table":
         for row in rows:
             if row["baseline"]:
                 row["change"] = "new (baseline)"
-            if row.get("provisions"):
-                row["title"] = f"{row['title']} [{provision_refs(row['provisions'])}]"
-    click.echo(render(rows, HISTORY_COLUMNS if fmt == "table" else
-                      HISTORY_COLUMNS + ["url", "baseline", "paradigm", "previous_paradigm"], fmt))
+            row["provisions"] = provision_refs(row.get("provisions") or {})
+        click.echo(render(rows, [*HISTORY_COLUMNS, "provisions"], fmt, whole={"provisions"}))
+        return
+    click.echo(render(rows, [*HISTORY_COLUMNS, "url", "baseline", "paradigm", "previous_paradigm"],
+                      fmt))
 
 
 def provision_refs(provisions: dict) -> str:
@@ -75,32 +79,40 @@ def instrument_or_fail(session: Session, key: str) -> Instrument:
     instrument = find_instrument(session, key)
     if instrument is None:
         raise click.ClickException(
-            f"no instrument {key!r} (give its id as shown by `policywatch history`, or its URL)")
+            f"no instrument {key!r} (give its id as shown by `policywatch history`, the start of "
+            "one id, its number or its URL)")
     return instrument
 
 
 @click.command()
 @click.argument("instrument")
+@click.option("--text", "text_of", is_flag=False, flag_value="latest", default=None,
+              metavar="[VERSION]", help="Print the text of a version (default: the latest).")
 @format_option
 @pass_app
-def show(app: App, instrument: str, fmt: str) -> None:
-    """One instrument with its versions and change events.
+def show(app: App, instrument: str, text_of: str | None, fmt: str) -> None:
+    """One instrument with its versions (and their paradigm) and change events, newest first.
 
     \b
     Example:
-      policywatch show eu-edpb/guidelines-2021-05-3f2a9c
+      policywatch show 1
+      policywatch show 1 --text 1
     """
     from storage.queries import instrument_events
 
     with app.store().sessions() as session:
         found = instrument_or_fail(session, instrument)
+        if text_of is not None:
+            click.echo(version_text(found, text_of))
+            return
         versions = [{"version": v.number, "recorded_at": iso(v.recorded_at),
-                     "characters": len(v.text), "hash": v.text_hash[:12], "title": v.title,
-                     "technical": v.technical}
-                    for v in found.versions]
-        events = [{"detected_at": iso(e.detected_at), "change": e.kind,
+                     "paradigm": v.paradigm or "unknown", "characters": len(v.text),
+                     "hash": v.text_hash[:12], "title": v.title, "technical": v.technical}
+                    for v in sorted(found.versions, key=lambda v: v.number, reverse=True)]
+        events: list[dict[str, Any]] = [{"detected_at": iso(e.detected_at), "change": e.kind,
                    "version": e.version_number, "baseline": e.baseline, "url": e.url,
-                   "previous_url": e.previous_url, "provisions": e.provisions}
+                   "previous_url": e.previous_url, "paradigm": e.paradigm or "unknown",
+                   "previous_paradigm": e.previous_paradigm, "provisions": e.provisions}
                   for e in instrument_events(session, found.id)]
         info = {"instrument": found.uid, "title": found.title, "source": found.source_id,
                 "jurisdiction": found.jurisdiction, "level": found.level, "url": found.url,
@@ -108,8 +120,8 @@ def show(app: App, instrument: str, fmt: str) -> None:
                 "published": found.published, "status": found.status,
                 "first_seen_at": iso(found.first_seen_at),
                 "versions": versions, "events": events}
-    if fmt == "json":
-        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+    if fmt in ("json", "ndjson"):
+        click.echo(render_object(info, fmt))
         return
     if fmt == "csv":
         click.echo(render(versions, list(versions[0]) if versions else ["version"], "csv"))
@@ -118,9 +130,26 @@ def show(app: App, instrument: str, fmt: str) -> None:
                 "language", "published", "status", "first_seen_at"):
         click.echo(f"{key + ':':<15}{info[key] if info[key] is not None else ''}")
     click.echo("\nversions:")
-    click.echo(render(versions, ["version", "recorded_at", "characters", "hash", "title"], "table"))
+    click.echo(render(versions, ["version", "recorded_at", "paradigm", "characters", "hash", "title"],
+                      "table"))
     click.echo("\nevents:")
-    click.echo(render(events, ["detected_at", "change", "version", "url"], "table"))
+    for event in events:
+        event["provisions"] = provision_refs(event["provisions"] or {})
+    click.echo(render(events, ["detected_at", "change", "version", "paradigm", "url", "provisions"],
+                      "table", whole={"provisions"}))
+
+
+def version_text(found: Instrument, wanted: str) -> str:
+    """The text of version `wanted` ('latest' or a number) of an instrument."""
+    numbers = sorted(v.number for v in found.versions)
+    if not numbers:
+        raise click.ClickException(f"{found.uid} has no stored version")
+    number = numbers[-1] if wanted == "latest" else int(wanted) if wanted.isdigit() else None
+    chosen = next((v for v in found.versions if v.number == number), None)
+    if chosen is None:
+        raise click.BadParameter(f"{found.uid} has no version {wanted!r} (versions {numbers[0]} to "
+                                 f"{numbers[-1]})", param_hint="--text")
+    return chosen.text
 
 
 @click.command()

@@ -44,17 +44,18 @@ def digest(app: App, since: str | None, until: str | None, name: str | None, out
         subscription = chosen
     elif send:
         raise click.ClickException("--send needs --subscription (its recipients and filters)")
+    smtp = app.smtp() if send else app.config.smtp
+    store = app.store()
     start, end = window_of(parse_when(since, "--since"), parse_when(until, "--until", True),
-                           subscription)
+                           subscription, store if name else None)
     if start >= end:
         raise click.BadParameter("the window is empty: --since must be before --until")
-    store = app.store()
-    built, message, chart = build_digest(store, subscription, start, end, app.config.smtp)
+    built, message, chart = build_digest(store, subscription, start, end, smtp)
     if out:
         Path(out).write_bytes(message.as_bytes())
         click.echo(f"message written to {out}", err=True)
     if preview:
-        Path(preview).write_text(preview_html(built, chart, app.config.smtp.list_unsubscribe),
+        Path(preview).write_text(preview_html(built, chart, smtp.list_unsubscribe),
                                  encoding="utf-8")
         click.echo(f"preview written to {preview}", err=True)
     if not (out or preview or send):
@@ -68,7 +69,7 @@ def digest(app: App, since: str | None, until: str | None, name: str | None, out
         return
     if not fresh:
         click.echo(f"digest {digest_id} for this window was already built; sending it if pending")
-    results = send_pending(store, app.config.smtp, only=digest_id)
+    results = send_pending(store, smtp, only=digest_id)
     for result in results:
         if result.status == "sent":
             click.echo(f"digest {result.digest_id} sent to {', '.join(subscription.recipients)}")
@@ -101,13 +102,14 @@ def outbox(app: App, send_pending: bool, resend: int | None, fmt: str) -> None:
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
     if send_pending or resend is not None:
-        for result in mail_outbox.send_pending(store, app.config.smtp, only=resend):
+        for result in mail_outbox.send_pending(store, app.smtp(), only=resend):
             click.echo(f"digest {result.digest_id} ({result.subscription}): {result.status}"
                        + (f": {result.error}" if result.error else ""), err=True)
     mail_outbox.recover_interrupted(store)
     with store.sessions() as session:
         rows = [{"id": d.id, "subscription": d.subscription,
-                 "window": f"{d.window_start:%Y-%m-%d %H:%M} – {d.window_end:%Y-%m-%d %H:%M}",
+                 "window": f"{iso(d.window_start)} – {iso(d.window_end)}",
+                 "window_start": iso(d.window_start), "window_end": iso(d.window_end),
                  "status": d.status, "attempts": d.attempts, "events": d.events,
                  "sent_at": iso(d.sent_at), "subject": d.subject, "error": d.last_error}
                 for d in outbox_digests(session)]
@@ -138,7 +140,7 @@ def mail_test(app: App, to: str | None) -> None:
     from alerts.render import build_test_message
     from alerts.smtp import MailError, send_message
 
-    smtp = app.config.smtp
+    smtp = app.smtp()
     recipient = to or smtp.sender
     try:
         send_message(smtp, build_test_message(smtp, recipient), [recipient])

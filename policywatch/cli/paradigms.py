@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from policywatch.cli.app import App, pass_app
-from policywatch.output import format_option, render
+from policywatch.output import format_option, render, render_object
 from texts.vocabulary import PARADIGMS
+
+if TYPE_CHECKING:
+    from paradigms.trends import Period
 
 EVIDENCE_COLUMNS = ["provision", "paradigm", "dimension", "indicator", "quote"]
 CONTENT_TYPES = {".pdf": "application/pdf", ".html": "text/html", ".htm": "text/html"}
@@ -58,8 +62,8 @@ def classify(target: str, fmt: str) -> None:
     except ExtractionError as exc:
         raise click.ClickException(f"{where}: {exc}") from None
     result = classify_text(text).to_json()
-    if fmt == "json":
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    if fmt in ("json", "ndjson"):
+        click.echo(render_object(result, fmt))
         return
     if fmt == "csv":
         click.echo(render(result["evidence"], EVIDENCE_COLUMNS, "csv"))
@@ -106,11 +110,13 @@ def trends(app: App, by: str, chart: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(trends_json(periods, flags), ensure_ascii=False, indent=2))
         return
+    # Shares are fractions (0.67) in CSV and NDJSON, percentages only in the table.
+    as_share = (lambda share: f"{share:.0%}") if fmt == "table" else (lambda share: round(share, 4))
     rows = [{"period": p.period, "in_force": p.in_force,
-             **{name: f"{p.shares[name]:.0%}" for name in PARADIGMS},
+             **{name: as_share(p.shares[name]) for name in PARADIGMS},
              "unknown": p.counts.get("unknown", 0),
-             "national/regional R": f"{p.by_level.get('national/regional', {}).get('restrictive', 0):.0%}",
-             "multi/bilateral R": f"{p.by_level.get('multilateral/bilateral', {}).get('restrictive', 0):.0%}"}
+             "national/regional R": as_share(restrictive_share(p, "national/regional")),
+             "multi/bilateral R": as_share(restrictive_share(p, "multilateral/bilateral"))}
             for p in periods]
     columns = ["period", "in_force", *PARADIGMS, "unknown", "national/regional R", "multi/bilateral R"]
     click.echo(render(rows, columns, fmt))
@@ -121,6 +127,11 @@ def trends(app: App, by: str, chart: str | None, fmt: str) -> None:
             click.echo(f"  {flag.period}  {flag.kind:<18} {flag.message}{more if flag.instruments else ''}")
     if chart:
         click.echo(f"chart written to {chart}", err=True)
+
+
+def restrictive_share(period: Period, group: str) -> float:
+    """The restrictive share among one group of levels' instruments in force in a period."""
+    return period.by_level.get(group, {}).get("restrictive", 0.0)
 
 
 @click.command()

@@ -36,7 +36,7 @@ class CliResult:
 
 # Commands that own their process: a crawl starts Scrapy's Twisted reactor, which cannot start
 # twice in one process; the daemon installs signal handlers and runs until it is stopped.
-OWN_PROCESS_COMMANDS = frozenset({"crawl", "run"})
+OWN_PROCESS_COMMANDS = frozenset({"crawl", "run", "serve"})
 
 
 def _global_options(db: str | None, config: Path | None) -> list[str]:

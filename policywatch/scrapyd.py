@@ -12,6 +12,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from policywatch.config import ScrapydSettings
 
 SPIDER = "declared"
 
@@ -22,6 +26,8 @@ class NodeError(RuntimeError):
 
 @dataclass(frozen=True)
 class Node:
+    """A Scrapyd node and the project deployed to it."""
+
     url: str  # ends with "/"
     project: str = "policywatch"
     username: str | None = None
@@ -73,16 +79,18 @@ class Node:
                    post=True)
 
     def log_url(self, job: str) -> str:
+        """Where the node shows the job's log."""
         return urllib.parse.urljoin(self.url, f"logs/{self.project}/{SPIDER}/{job}.log")
 
 
-def node_at(settings, url: str) -> Node:
+def node_at(settings: ScrapydSettings, url: str) -> Node:
     """The node at `url`, with the project and credentials of a configuration's [scrapyd]
-    section (policywatch.config.ScrapydSettings)."""
+    section."""
     return Node(url, settings.project, settings.username, settings.password)
 
 
-def configured_nodes(settings) -> list[Node]:
+def configured_nodes(settings: ScrapydSettings) -> list[Node]:
+    """The nodes a configuration's [scrapyd] section names, in its order."""
     return [node_at(settings, url) for url in settings.nodes]
 
 

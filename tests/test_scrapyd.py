@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import POSTGRES, ROOT, fresh_database, run_cli
+from tests.conftest import POSTGRES, ROOT, fresh_database
 from tests.mail import free_port
-from tests.test_daemon import every, wait_for
+from tests.test_daemon import every, source_health, source_ids, wait_for
 from tests.web.sites import write_declarations
 
 
@@ -70,8 +69,8 @@ dbs_dir = {folder / 'dbs'}
 
 def deploy(node_url: str) -> None:
     """`scrapyd-deploy node` from the checkout, as the README says."""
-    command = shutil.which("scrapyd-deploy")
-    command = [command] if command else [sys.executable, "-m", "scrapyd_client.deploy"]
+    installed = shutil.which("scrapyd-deploy")
+    command = [installed] if installed else [sys.executable, "-m", "scrapyd_client.deploy"]
     done = subprocess.run([*command, "node"], cwd=ROOT, capture_output=True, text=True, timeout=180,
                           env=clean_env(POLICYWATCH_SCRAPYD_URL=node_url))
     assert done.returncode == 0, done.stderr[-2000:]
@@ -108,8 +107,13 @@ def test_daemon_schedules_crawls_on_a_scrapyd_node(web, tmp_path, scrapyd_node):
             web.set(epoch=2, noise=2)  # two one-word amendments and one new document
             wait_for(lambda: count(db, "select count(*) from change_events where kind = 'amended'") >= 2,
                      90, "the amendments, found on the node")
-            time.sleep(6)  # more cycles on the node: nothing may be recorded twice
-            status = run_cli("status", "--format", "json", db=db).json()
+            # One more finished check of every source on the node: nothing may be recorded twice.
+            since = count(db, "select max(id) from job_runs")
+            checks = [f"check:{source_id}" for source_id in source_ids(sources)]
+            wait_for(lambda: all(count(db, f"select count(*) from job_runs where id > {since} and "
+                                           f"job_id = '{check}' and outcome != 'running'") >= 1
+                                 for check in checks), 120, "one more check of every source")
+            health = source_health(db)
         finally:
             daemon.send_signal(signal.SIGTERM)
             code = daemon.wait(timeout=90)
@@ -121,18 +125,18 @@ def test_daemon_schedules_crawls_on_a_scrapyd_node(web, tmp_path, scrapyd_node):
         assert count(db, f"select count(*) from crawl_runs where status = 'finished' "
                          f"and node like '{scrapyd_node} job %'") >= 8
         assert count(db, "select count(*) from job_runs where outcome = 'ok'") >= 8
-        assert all(row["failures"] == 0 for row in status), status
+        assert all(row["failures"] == 0 for row in health.values()), health
     jobs = get_json(scrapyd_node + "listjobs.json?project=policywatch")
     assert len(jobs["finished"]) >= 8 and all(job["spider"] == "declared" for job in jobs["finished"])
     log = (tmp_path / "daemon.log").read_text()
     assert f"scheduled on {scrapyd_node} job" in log
 
 
-def test_unreachable_node_is_reported_per_source(tmp_path, monkeypatch):
+def test_unreachable_node_is_reported_per_source(tmp_path):
     """No node answers: the check fails with one line naming the node, in the source's health."""
-    import policywatch.daemon as daemon
     from crawlers.catalogue import load_catalogue
     from policywatch.config import Config, ScrapydSettings
+    from policywatch.daemon import DaemonOptions, Runner
     from storage.database import Store
 
     folder = tmp_path / "sources"
@@ -142,15 +146,16 @@ def test_unreachable_node_is_reported_per_source(tmp_path, monkeypatch):
         "entries:\n  - type: document\n    url: http://127.0.0.1:9/laws\n")
     dead = f"http://127.0.0.1:{free_port()}/"
     store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
-    context = daemon.Context(None, store.url, [str(folder)], 60.0, store,
-                             Config(scrapyd=ScrapydSettings(nodes=(dead,))), load_catalogue([folder]))
-    assert not context.catalogue.errors
-    monkeypatch.setattr(daemon, "CONTEXT", context)
-    daemon.check_source("gov")
-    store.close()
-    health = run_cli("status", "--format", "json", db=store.url).json()
-    assert health[0]["source"] == "gov" and health[0]["failures"] == 1
-    assert health[0]["last_error"].startswith(f"not scheduled: no scrapyd node answers: scrapyd {dead}: unreachable")
+    catalogue = load_catalogue([folder])
+    assert not catalogue.errors
+    runner = Runner(DaemonOptions(None, store.url, (str(folder),), crawl_timeout=60.0,
+                                  pid_file=tmp_path / "daemon.pid"),
+                    store, Config(scrapyd=ScrapydSettings(nodes=(dead,))), catalogue)
+    runner.check_source("gov")
+    runner.close()
+    health = source_health(store.url)
+    assert list(health) == ["gov"] and health["gov"]["failures"] == 1
+    assert health["gov"]["last_error"].startswith(f"not scheduled: no scrapyd node answers: scrapyd {dead}: unreachable")
 
 
 def test_scrapyd_configuration_errors_name_the_key(tmp_path):
@@ -170,11 +175,12 @@ def test_scrapyd_configuration_errors_name_the_key(tmp_path):
 
 def test_nodes_on_other_machines_need_a_store_they_can_reach(tmp_path):
     from policywatch.config import Config, ScrapydSettings
-    from policywatch.daemon import DaemonError, _check_store_reachable_from_nodes
+    from policywatch.daemon import DaemonError
+    from policywatch.daemon.nodes import check_store_reachable_from_nodes
 
     remote = Config(scrapyd=ScrapydSettings(nodes=("http://crawler1:6800/",)))
     with pytest.raises(DaemonError, match="cannot write to a SQLite file"):
-        _check_store_reachable_from_nodes(remote, f"sqlite:///{tmp_path / 's.sqlite'}")
-    _check_store_reachable_from_nodes(remote, "postgresql+psycopg://policywatch@db/policywatch")
+        check_store_reachable_from_nodes(remote, f"sqlite:///{tmp_path / 's.sqlite'}")
+    check_store_reachable_from_nodes(remote, "postgresql+psycopg://policywatch@db/policywatch")
     local = Config(scrapyd=ScrapydSettings(nodes=("http://127.0.0.1:6800/",)))
-    _check_store_reachable_from_nodes(local, f"sqlite:///{tmp_path / 's.sqlite'}")
+    check_store_reachable_from_nodes(local, f"sqlite:///{tmp_path / 's.sqlite'}")

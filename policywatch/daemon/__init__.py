@@ -1,0 +1,28 @@
+"""`policywatch run`: the daemon. APScheduler 3 in threads, crawls in child processes.
+
+Jobs (stable ids, persisted in the store's `apscheduler_jobs` table):
+  check:<source>        every source on its declared interval, with jitter; crawls the source in
+                        a crawl child (`policywatch.crawl_child`) or on a Scrapyd node, with a timeout
+  digest:<subscription> on the subscription's cron schedule: build, queue, send
+  outbox:retry          every 10 minutes: retry pending digests
+  housekeeping          daily: interrupted runs, old job runs, WAL checkpoint
+
+A run missed while the daemon was down happens once after restart (coalesce, a one-hour misfire
+grace period); jobs are added only when missing so that a restart does not reset their next run.
+Scrapy's reactor cannot restart inside one process, hence one child per crawl: a hung or crashed
+crawl is killed at its timeout and reported, and the daemon carries on.
+
+  planning   which jobs, their ids, triggers, jitter and first-run offsets (pure functions)
+  jobs       the functions the job store names, and the registry through which they reach a runner
+  runner     the Runner (scheduler, store, configuration, children, lock) and `run_daemon`
+  children   starting, waiting for and stopping crawl children
+  nodes      checks on Scrapyd nodes: polling, cancelling, settling runs left behind
+  lock       the pid lock: one daemon per store
+"""
+
+from policywatch.daemon.jobs import check_source, housekeeping, retry_outbox, send_digest
+from policywatch.daemon.lock import DaemonError, PidLock, pid_file_for
+from policywatch.daemon.runner import DaemonOptions, Runner, run_daemon
+
+__all__ = ["DaemonError", "DaemonOptions", "PidLock", "Runner", "check_source", "housekeeping",
+           "pid_file_for", "retry_outbox", "run_daemon", "send_digest"]

@@ -12,10 +12,9 @@ from sqlalchemy import CursorResult, Engine, delete, select, text
 from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, DaemonState, JobRun, utcnow
+from texts.vocabulary import JOB_OUTCOMES, JOB_RUNNING
 
 # How a job run ended (JobRun.outcome); `running` until it does.
-JOB_RUNNING, JOB_OK, JOB_FAILED, JOB_KILLED = "running", "ok", "failed", "killed"
-JOB_OUTCOMES = (JOB_RUNNING, JOB_OK, JOB_FAILED, JOB_KILLED)
 
 DETAIL_LIMIT = 500  # characters of a job run's detail: one line in `policywatch status`
 

@@ -19,6 +19,10 @@ ANNOUNCED_CHANGES = (NEW, AMENDED, WITHDRAWN, RESTORED, MOVED)
 UNCHANGED, GONE, ERROR, IRRELEVANT = "unchanged", "gone", "error", "irrelevant"
 OUTCOMES = (*ANNOUNCED_CHANGES, UNCHANGED, GONE, ERROR, IRRELEVANT)
 
+# What one run of a daemon job ended in.
+JOB_RUNNING, JOB_OK, JOB_FAILED, JOB_KILLED = "running", "ok", "failed", "killed"
+JOB_OUTCOMES = (JOB_RUNNING, JOB_OK, JOB_FAILED, JOB_KILLED)
+
 # Kinds of fetch problems recorded as source health (never change events).
 TRANSIENT, BLOCKED, EXTRACTION, SELECTOR, INVALID = (
     "transient", "blocked", "extraction", "selector", "invalid")

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from datetime import UTC, datetime
 
 import click
 
 from policywatch.cli.app import App, iso, pass_app, sources_option
 from policywatch.output import format_option, render, render_object
-
-LOG_FORMAT = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
 
 
 @click.command()
@@ -37,23 +33,11 @@ def run(app: App, source_paths: tuple[str, ...], reload_every: float | None, cra
     """
     from policywatch.daemon import DaemonError, run_daemon
 
-    handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
-    handler.setFormatter(LOG_FORMAT)
-    root = logging.getLogger("policywatch")
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    scheduler_log = logging.getLogger("apscheduler")
-    scheduler_log.setLevel(logging.WARNING)
-    scheduler_log.addHandler(handler)
     try:
         run_daemon(str(app.config.file) if app.config.file else None, app.database_url,
-                   list(source_paths), reload_every, crawl_timeout, workers)
+                   list(source_paths), reload_every, crawl_timeout, workers, log_file)
     except DaemonError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        root.removeHandler(handler)
-        scheduler_log.removeHandler(handler)
-        handler.close()
 
 
 @click.command()

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,8 +41,8 @@ from policywatch.daemon.planning import (
 from policywatch.scrapyd import NodeError, configured_nodes, least_busy
 from storage import jobs, runs
 from storage.database import Store
-from storage.jobs import JOB_FAILED, JOB_KILLED, JOB_OK
 from storage.models import utcnow
+from texts.vocabulary import JOB_FAILED, JOB_KILLED, JOB_OK
 
 log = logging.getLogger(__name__)
 
@@ -382,20 +383,23 @@ class Runner:
             runs.record_killed_crawl(session, [source_id], pid, message, crawl_run, catalogue.by_id())
 
 
-def configure_logging(log_file: str | None) -> None:
-    """One line per event, to stderr or `log_file`, unless the product's log is set up already
-    (by the command line)."""
-    product = logging.getLogger("policywatch")
-    if product.handlers:
-        return
+@contextmanager
+def daemon_logging(log_file: str | None) -> Iterator[None]:
+    """One line per event, to stderr or `log_file`, for as long as the daemon runs."""
     handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s",
                                            "%Y-%m-%dT%H:%M:%S"))
+    product, scheduler = logging.getLogger("policywatch"), logging.getLogger("apscheduler")
     product.addHandler(handler)
     product.setLevel(logging.INFO)
-    scheduler = logging.getLogger("apscheduler")
     scheduler.setLevel(logging.WARNING)
     scheduler.addHandler(handler)
+    try:
+        yield
+    finally:
+        product.removeHandler(handler)
+        scheduler.removeHandler(handler)
+        handler.close()
 
 
 def run_daemon(config_path: str | None, db_url: str | None, source_paths: list[str],
@@ -404,9 +408,13 @@ def run_daemon(config_path: str | None, db_url: str | None, source_paths: list[s
                pid_file: Path | None = None) -> None:
     """`policywatch run`: run until SIGTERM or SIGINT; SIGHUP (or every `reload_every` seconds)
     re-reads the configuration and the catalogue. DaemonError when it cannot start."""
-    configure_logging(log_file)
-    runner = Runner.open(DaemonOptions(config_path, db_url, tuple(source_paths), reload_every,
-                                       crawl_timeout, workers, pid_file))
+    with daemon_logging(log_file):
+        _run(DaemonOptions(config_path, db_url, tuple(source_paths), reload_every, crawl_timeout,
+                           workers, pid_file))
+
+
+def _run(options: DaemonOptions) -> None:
+    runner = Runner.open(options)
     stop_requested, reload_requested = threading.Event(), threading.Event()
 
     def on_stop(signum: int, _frame: object) -> None:

@@ -138,7 +138,7 @@ class _Sentence:
         return first
 
 
-def _clean(text: str) -> str:
+def clean_quote_text(text: str) -> str:
     """A quote as a reader wants it: no Markdown, no entities, single spaces."""
     return _SPACES.sub(" ", _MARKDOWN.sub(lambda m: m.group(1) or "", html.unescape(text)))
 
@@ -172,9 +172,10 @@ def _word_cut_right(text: str, at: int) -> int:
     return at if _CJK.match(text[at - 1:at] or " ") else max(text.rfind(" ", 0, at), 0) or at
 
 
-def _quote(sentence: str, start: int, end: int) -> str:
+def quote_around(sentence: str, start: int, end: int) -> str:
     """The sentence, cleaned; when long, the part around the match, cut between words."""
-    before, match, after = (_clean(part) for part in (sentence[:start], sentence[start:end], sentence[end:]))
+    before, match, after = (clean_quote_text(part)
+                            for part in (sentence[:start], sentence[start:end], sentence[end:]))
     whole = (before + match + after).strip().lstrip(_CLOSING)
     if len(whole) <= QUOTE_CHARS:
         return whole
@@ -207,7 +208,7 @@ def unwrap_lines(text: str) -> str:
     return "\n".join(out)
 
 
-def _provision_names(text: str) -> list[tuple[str, str]]:
+def provision_names(text: str) -> list[tuple[str, str]]:
     """(name a reader would cite, text) for each provision; paragraphs of a text without numbered
     provisions are named by the nearest heading above them."""
     provisions = segment_provisions(text)
@@ -218,7 +219,7 @@ def _provision_names(text: str) -> list[tuple[str, str]]:
     for provision in provisions:
         title = heading_title(provision.text)
         if title is not None:
-            heading = _clean(title)
+            heading = clean_quote_text(title)
         named.append((heading or provision.ref, provision.text))
     return named
 
@@ -302,7 +303,7 @@ def find_evidence(text: str) -> tuple[list[_Hit], int]:
     scanner = _scanner()
     hits: list[_Hit] = []
     contexts = 0
-    for name, body in _provision_names(text):
+    for name, body in provision_names(text):
         sentences = _sentences(lower_same_length(body), scanner)
         with_context = {id(s) for s in sentences if s.cue(CONTEXT_CUE)}
         contexts += len(with_context)
@@ -399,7 +400,7 @@ def classify_text(text: str) -> Classification:
         if key in seen:
             continue
         seen.add(key)
-        evidence.append(Evidence(_quote(hit.sentence, hit.start, hit.end), hit.provision,
+        evidence.append(Evidence(quote_around(hit.sentence, hit.start, hit.end), hit.provision,
                                  hit.indicator.paradigm, hit.indicator.dimension, hit.indicator.id,
                                  round(hit.weight, 2)))
         if len(evidence) == MAX_EVIDENCE:

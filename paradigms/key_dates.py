@@ -23,7 +23,7 @@ from functools import cache
 
 import ahocorasick_rs
 
-from paradigms.classifier import _provision_names, _quote, unwrap_lines
+from paradigms.classifier import provision_names, quote_around, unwrap_lines
 from paradigms.taxonomy import lower_same_length
 from texts.provisions import PREAMBLE
 
@@ -332,7 +332,7 @@ def prepare(text: str) -> Prepared:
     clean = unwrap_lines(text)
     lowered = lower_same_length(clean)
     starts, names, cursor = [], [], 0
-    for name, body in _provision_names(clean):
+    for name, body in provision_names(clean):
         found = clean.find(body, cursor)
         if found >= 0:
             starts.append(found)
@@ -469,7 +469,7 @@ def key_dates_of(prepared: Prepared, published: date | None = None) -> list[KeyD
             continue
         seen.add(key)
         of_this = cue.kind != AMENDMENT and (names_this or not OTHER_INSTRUMENT.search(cue.lowered))
-        found.append(KeyDate(cue.kind, when, _quote(cue.sentence, cue.start, cue.end),
+        found.append(KeyDate(cue.kind, when, quote_around(cue.sentence, cue.start, cue.end),
                              prepared.provision_at(cue.begin + cue.start), basis, of_this))
     return found
 

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from paradigms.classifier import _clean, _quote
+from paradigms.classifier import clean_quote_text, quote_around
 from paradigms.key_dates import (
     ADOPTION,
     ENTRY_INTO_FORCE,
@@ -112,7 +112,7 @@ def _top_lines(text: str, title: str) -> tuple[list[tuple[str, str]], list[tuple
     titles = [(title.strip(), TITLE_PROVISION)] if title.strip() else []
     statuses = []
     for number, line in enumerate(text[:_TOP_CHARS].split("\n")[:_TOP_LINES]):
-        stripped = _clean(line).strip(" #*_")
+        stripped = clean_quote_text(line).strip(" #*_")
         if not stripped or len(stripped) > _HEADING_CHARS or stripped.endswith((".", "。", ";", "；")):
             continue
         if number == 0 or line.lstrip().startswith("#"):
@@ -147,7 +147,7 @@ def _by_header_wording(text: str) -> Lifecycle | None:
             if (at := lowered.find(phrase)) >= 0:
                 line_start = text.rfind("\n", 0, at) + 1
                 line_end = text.find("\n", at)
-                line = _clean(text[line_start:line_end if line_end >= 0 else None]).strip()
+                line = clean_quote_text(text[line_start:line_end if line_end >= 0 else None]).strip()
                 return Lifecycle(stage, line[:_QUOTE_CHARS], PREAMBLE, "header wording")
     return None
 
@@ -167,7 +167,7 @@ def lifecycle_stage(text: str, *, today: date, title: str = "", published: date 
             written = nearest_date(cue)
             when = written[0] if written else None
             if when is None or when <= today:
-                return Lifecycle(REPEALED, _quote(cue.sentence, cue.start, cue.end),
+                return Lifecycle(REPEALED, quote_around(cue.sentence, cue.start, cue.end),
                                  prepared.provision_at(cue.begin + cue.start), "repeal clause", when, dates)
     entries = [d for d in dates if d.kind == ENTRY_INTO_FORCE and d.of_this_instrument]
     passed = [d for d in entries if d.date and d.date <= today]

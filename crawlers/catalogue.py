@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawlers.hosts import Origin, url_origin
+from crawlers.links import compile_follow
 from texts.durations import parse_interval
 
 BUNDLED_CATALOGUE = Path(__file__).parent / "sources"
@@ -32,6 +34,10 @@ def _check_http_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{url!r} is not an http(s) URL")
+    try:
+        parts.port  # noqa: B018  # read for its check: a port that is not a number raises
+    except ValueError:
+        raise ValueError(f"{url!r} has a port that is not a number from 0 to 65535") from None
     return url
 
 
@@ -58,10 +64,7 @@ class Entry(Strict):
     @classmethod
     def _follow(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
+            compile_follow(value)  # a ValueError with the reason, for a pattern RE2 refuses
         return value
 
     @model_validator(mode="after")
@@ -131,6 +134,11 @@ class Source(Strict):
         """Hosts this source may fetch from: those of its entries."""
         return frozenset(urlsplit(entry.url).hostname or "" for entry in self.entries)
 
+    @property
+    def origins(self) -> frozenset[Origin]:
+        """Hosts and ports this source may fetch from: those of its entries."""
+        return frozenset(url_origin(entry.url) for entry in self.entries)
+
 
 @dataclass(frozen=True)
 class DeclarationError:
@@ -187,8 +195,9 @@ def parse_declaration(text: str, file: str) -> tuple[Source | None, list[Declara
                 reason = "required field is missing"
             else:
                 reason = problem["msg"].removeprefix("Value error, ")
-            # A failed literal/union lists every alternative at the same field: keep one line.
-            if not any(e.field == field for e in errors):
+            # A failed literal/union lists every alternative at the same field, and a list whose
+            # only item failed is also "too short": keep the first line.
+            if not any(e.field == field or e.field.startswith(f"{field}[") for e in errors):
                 errors.append(DeclarationError(file, field, reason))
         return None, errors
 

@@ -33,8 +33,8 @@ from twisted.internet import error as tx
 from twisted.web.client import RequestTransmissionFailed, ResponseFailed
 from twisted.web.error import SchemeNotSupported
 
-from crawlers.middlewares import RobotsDisallowed, UndeclaredHost
-from texts.document import ExtractionError
+from crawlers.middlewares import RedirectLoop, RobotsDisallowed, TooManyRedirects, UndeclaredHost
+from texts.document import ExtractionError, SelectorMatchedNothing
 from texts.vocabulary import BLOCKED, EXTRACTION, GONE, INVALID, SELECTOR, TRANSIENT
 
 
@@ -97,7 +97,7 @@ def _own_line(error: BaseException, _: Limits) -> str:
 
 
 FAILURE_RULES: tuple[FailureRule, ...] = (
-    FailureRule((UndeclaredHost,), BLOCKED, _own_line),
+    FailureRule((UndeclaredHost, RedirectLoop, TooManyRedirects), BLOCKED, _own_line),
     FailureRule((RobotsDisallowed,), BLOCKED, _says("forbidden by robots.txt")),
     FailureRule((DownloadCancelledError, _DecompressionMaxSizeExceeded), INVALID,
                 lambda error, limits: f"larger than the download size cap "
@@ -119,7 +119,7 @@ FAILURE_RULES: tuple[FailureRule, ...] = (
                  tx.ConnectError), TRANSIENT,
                 lambda error, limits: f"connection reset or lost ({_innermost(error)})"),
     FailureRule((UnsupportedURLSchemeError, SchemeNotSupported, NotSupported), INVALID, _own_line),
-    FailureRule((IgnoreRequest,), BLOCKED, _own_line),  # e.g. "max redirections reached"
+    FailureRule((IgnoreRequest,), BLOCKED, _own_line),
 )
 
 
@@ -163,9 +163,7 @@ def extraction_problem(error: ExtractionError) -> Problem:
 
 
 def _selector_missed(error: ExtractionError) -> bool:
-    # Extraction raises the one ExtractionError class for every reason; only its message tells a
-    # declared selector that matched nothing. A subclass of its own would make this isinstance.
-    return "selector" in str(error)
+    return isinstance(error, SelectorMatchedNothing)
 
 
 def recording_problem(error: Exception) -> Problem:

@@ -5,8 +5,10 @@ Plain functions of (bytes, content type, declared selectors), testable without a
 
 from __future__ import annotations
 
+import io
 import re
 
+from lxml import etree
 from selectolax.lexbor import LexborHTMLParser
 
 from crawlers.catalogue import Extract
@@ -18,7 +20,7 @@ from crawlers.main_content import (
     block_unchanged,
     detect_main_text,
 )
-from texts.document import Extracted, ExtractionError
+from texts.document import Extracted, ExtractionError, SelectorMatchedNothing
 from texts.normalise import normalise_text
 
 _DATE_PATTERNS = (
@@ -30,6 +32,10 @@ _MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(),
     start=1)}
 _DMY = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\s+(\d{4})")
+# Deeper pages are refused before they are parsed: libxml2, which lxml and trafilatura read pages
+# with, stops reading at this depth (the rest of the text would be lost), and lexbor takes
+# quadratic time on them (minutes for 100,000 levels). Real pages nest a few dozen levels.
+MAX_NESTING = 256
 
 
 def is_pdf(body: bytes, content_type: str | None) -> bool:
@@ -52,6 +58,7 @@ def extract_with_block(body: bytes, content_type: str | None, rules: Extract | N
         return extract_pdf(body), None
     text, encoding = decode_body(body, content_type, languages)
     if is_html(text, content_type):
+        refuse_deep_nesting(text)
         return extract_html_with_block(text, rules, encoding)
     plain = normalise_text(text)
     if not plain:
@@ -74,11 +81,40 @@ def is_html(text: str, content_type: str | None) -> bool:
         re.search(r"<(html|body|div|p)\b", text[:2000], re.I) is not None
 
 
+def nesting_depth(html: str, limit: int = MAX_NESTING) -> int:
+    """How deep a page nests its elements, as libxml2 reads it, counted no further than one past
+    `limit`: a pull parse without recursion, stopped there, so its time is bounded."""
+    depth = deepest = 0
+    events = etree.iterparse(io.BytesIO(html.encode("utf-8", "replace")), events=("start", "end"),
+                             html=True, recover=True, encoding="utf-8")
+    try:
+        for event, _ in events:
+            depth += 1 if event == "start" else -1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+    except etree.XMLSyntaxError:  # nothing libxml2 can read as HTML: no depth to refuse
+        pass
+    return deepest
+
+
+def refuse_deep_nesting(html: str) -> None:
+    """Raise ExtractionError for a page nested deeper than MAX_NESTING."""
+    if nesting_depth(html) > MAX_NESTING:
+        raise ExtractionError(f"the page nests its elements more than {MAX_NESTING} levels deep: "
+                              f"refused unread")
+
+
 def extract_pdf(body: bytes) -> Extracted:
     import pypdfium2
+    import pypdfium2.raw
 
     try:
         document = pypdfium2.PdfDocument(body)
+    except pypdfium2.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pypdfium2.raw.FPDF_ERR_PASSWORD:
+            raise ExtractionError("encrypted PDF: a password is needed to read it") from None
+        raise ExtractionError(f"corrupt PDF: {exc}") from None
     except Exception as exc:  # pdfium raises its own error types
         raise ExtractionError(f"corrupt PDF: {exc}") from None
     try:
@@ -118,7 +154,7 @@ def extract_html_with_block(html: str, rules: Extract, encoding: str | None = No
                 node.decompose()
         nodes = tree.css(rules.content)
         if not nodes:
-            raise ExtractionError(f"content selector {rules.content!r} matched nothing")
+            raise SelectorMatchedNothing(f"content selector {rules.content!r} matched nothing")
         text = "\n".join(block_text(node) for node in nodes)
     else:
         text, block = detect_main_text(html, tree, rules.remove)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import gzip
-import re
+from collections.abc import Iterable
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+import re2
 from defusedxml import ElementTree
+from scrapy.settings.default_settings import URLLENGTH_LIMIT
 from selectolax.lexbor import LexborHTMLParser
 
-from crawlers.middlewares import host_allowed
+from crawlers.hosts import Origin, url_allowed
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+# Longer links are never followed nor matched: Scrapy's own URL length limit (the longest URL
+# common browsers take).
+MAX_URL_LENGTH = URLLENGTH_LIMIT
 
 
 class FeedError(ValueError):
@@ -28,12 +33,29 @@ def clean_link(base: str, href: str | None) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def keep_links(urls: list[str], hosts: frozenset[str], follow: str | None) -> list[str]:
-    """Only http(s) links on declared hosts that match the `follow` pattern, once each."""
-    pattern = re.compile(follow) if follow else None
+def compile_follow(pattern: str) -> re2._Regexp[str]:
+    """A declared `follow` pattern, compiled with RE2, which matches in time linear in the URL
+    whatever the pattern (no catastrophic backtracking); raises ValueError with a one-line reason
+    for a pattern RE2 refuses (lookarounds, backreferences, a syntax error)."""
+    options = re2.Options()
+    options.log_errors = False  # the reason is raised, not printed
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) \
+            else str(exc)
+        raise ValueError(f"not a pattern the linear-time regex engine (RE2) accepts: {reason} "
+                         f"(lookarounds and backreferences are not supported)") from None
+
+
+def keep_links(urls: list[str], origins: Iterable[Origin], follow: str | None) -> list[str]:
+    """Only http(s) links on declared hosts and ports, no longer than MAX_URL_LENGTH, that match
+    the `follow` pattern, once each."""
+    pattern = compile_follow(follow) if follow else None
+    declared = frozenset(origins)
     kept = []
     for url in dict.fromkeys(urls):
-        if not host_allowed(urlsplit(url).hostname or "", hosts):
+        if len(url) > MAX_URL_LENGTH or not url_allowed(url, declared):
             continue
         if pattern and not pattern.search(url):
             continue

@@ -1,4 +1,5 @@
-"""Downloader middlewares: stay on declared hosts, and wait as asked on 429/503."""
+"""Downloader middlewares: stay on declared hosts at every hop, follow redirects with their
+loops told apart, and wait as asked on 429/503."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -17,33 +19,101 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawlers.hosts import Origin, address_allowed, internal_address, url_allowed
+
+PERMANENT_REDIRECTS = frozenset({301, 308})
+CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
+
 
 class UndeclaredHost(IgnoreRequest):
-    """A request (often a redirect) left the hosts its source declared."""
+    """A request (often a redirect) left the hosts, ports or addresses its source declared."""
+
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect led back to a URL of its own chain."""
+
+
+class TooManyRedirects(IgnoreRequest):
+    """A redirect chain longer than REDIRECT_MAX_TIMES."""
 
 
 class RobotsDisallowed(IgnoreRequest):
     """The site's robots.txt forbids the page to our user agent."""
 
 
-def host_allowed(host: str, allowed: frozenset[str]) -> bool:
-    host = host.lower()
-    bare = host.removeprefix("www.")
-    return any(host == h or bare == h.removeprefix("www.") or host.endswith("." + h.removeprefix("www."))
-               for h in allowed)
+def first_url(request: Request) -> str:
+    """The URL a request was first made for, before any redirect."""
+    return (request.meta.get("redirect_urls") or [request.url])[0]
+
+
+def _hop(request: Request) -> str:
+    """How a refused URL was reached: asked for, or redirected to from the first URL."""
+    origin = first_url(request)
+    return f"{request.url} (redirected from {origin})" if origin != request.url else request.url
+
+
+async def resolve(host: str) -> str | None:
+    """The address the crawl will connect to for `host` (Scrapy's caching resolver, so the
+    connection uses this same answer); None when it cannot be resolved (the download then fails
+    with its own DNS error)."""
+    from twisted.internet import reactor  # the crawl's reactor: importing it early installs another
+
+    try:
+        # Twisted's stubs type the name as bytes; its resolvers (and Scrapy's) take str.
+        address: str = await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001  # any resolver failure: the download reports it
+        return None
+    return address
 
 
 class DeclaredHostsMiddleware:
-    """Only http(s) URLs on the hosts a source declared are fetched (redirects included)."""
+    """Every request of a source, redirect hops included, goes to an http(s) URL on a host and port
+    it declared, at an address that is public or that a declared host itself resolves to.
 
-    def process_request(self, request: Request) -> None:
-        allowed = request.meta.get("allowed_hosts")
-        if allowed is None:
+    A redirect hop keeps the download slot of the request it came from (Scrapy copies the meta);
+    the slot is dropped here so that each hop waits its turn on its own host.
+    """
+
+    async def process_request(self, request: Request) -> None:
+        declared: frozenset[Origin] | None = request.meta.get("allowed_origins")
+        if declared is None:
             return None
-        parts = urlparse_cached(request)
-        if parts.scheme not in ("http", "https") or not host_allowed(parts.hostname or "", allowed):
-            raise UndeclaredHost(f"{request.url} is not on a declared host ({', '.join(sorted(allowed))})")
+        if "redirect_urls" in request.meta:
+            request.meta.pop("download_slot", None)
+        if not url_allowed(request.url, declared):
+            hosts = ", ".join(sorted(f"{host}:{port}" if port else host for host, port in declared))
+            raise UndeclaredHost(f"{_hop(request)} is not on a declared host ({hosts})")
+        address = await resolve(urlparse_cached(request).hostname or "")
+        if address is not None and internal_address(address):
+            declared_addresses = [await resolve(host) for host, _ in declared]
+            if not address_allowed(address, [a for a in declared_addresses if a]):
+                raise UndeclaredHost(f"{_hop(request)} resolves to the internal address {address}, "
+                                     f"which no declared host resolves to")
         return None
+
+
+class CheckedRedirectMiddleware(RedirectMiddleware):
+    """Scrapy's redirects, with a loop and a too long chain each reported as such, and the
+    validators of the first URL dropped at a permanent move (the new URL answers in full, so the
+    move is seen)."""
+
+    # Scrapy >= 2.13 calls it without the spider, which the parent still declares (deprecated).
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        try:
+            redirected = super().process_response(request, response)
+        except IgnoreRequest:  # raised by Scrapy only when the chain is too long
+            raise TooManyRedirects(f"more than {self.max_redirect_times} redirects from "
+                                   f"{first_url(request)}") from None
+        if not isinstance(redirected, Request):
+            return redirected
+        chain: list[str] = redirected.meta["redirect_urls"]
+        if redirected.url in chain:
+            loop = chain[chain.index(redirected.url):]
+            raise RedirectLoop(f"redirect loop: {' -> '.join([*loop, redirected.url])}")
+        if response.status in PERMANENT_REDIRECTS:
+            for header in CONDITIONAL_HEADERS:
+                redirected.headers.pop(header, None)
+        return redirected
 
 
 def parse_retry_after(value: bytes | str | None, now: float | None = None) -> float | None:

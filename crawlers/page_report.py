@@ -12,7 +12,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from crawlers.catalogue import Extract
 from crawlers.decoding import decode_body
-from crawlers.extract import extract_with_block, is_html, is_pdf
+from crawlers.extract import MAX_NESTING, extract_with_block, is_html, is_pdf, nesting_depth
 from crawlers.visible_text import coverage_warning, describe_element, is_script_shell, parse, visible_text
 from texts.document import Extracted, ExtractionError
 
@@ -36,7 +36,7 @@ def page_report(body: bytes, content_type: str | None, rules: Extract | None = N
         warnings.append(str(exc))
     watched = extracted.text if extracted else ""
     visible = None
-    if html is not None:
+    if html is not None and nesting_depth(html) <= MAX_NESTING:  # a deeper page is refused unread
         visible = len(visible_text(parse(html)))
         if line := coverage_warning(len(watched), visible, is_script_shell(html, visible)):
             warnings.append(line)

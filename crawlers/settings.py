@@ -31,7 +31,7 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_GIVE_UP_LOG_LEVEL = "INFO"  # failures are reported per source in the summary instead
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429 and 503 go through RetryAfterMiddleware
-REDIRECT_MAX_TIMES = 5
+REDIRECT_MAX_TIMES = 5  # every hop is checked against the declared hosts (DeclaredHostsMiddleware)
 HTTPERROR_ALLOW_ALL = True  # the spider classifies every status itself
 DNS_TIMEOUT = 10
 
@@ -49,6 +49,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.middlewares.SharedRobotsTxtMiddleware": 100,
     "crawlers.middlewares.RetryAfterMiddleware": 560,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawlers.middlewares.CheckedRedirectMiddleware": 600,  # Scrapy's own, loops told apart
 }
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,  # HTTPERROR_ALLOW_ALL anyway

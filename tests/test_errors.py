@@ -7,6 +7,7 @@ Twisted errors (as its HTTP/1.1 download handler does). Nothing touches the netw
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from collections.abc import Callable
 
@@ -15,7 +16,6 @@ from OpenSSL import SSL
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import TunnelError
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
-from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, ResponseDataLossError
 from scrapy.http import Response
 from scrapy.robotstxt import ProtegoRobotParser
@@ -38,8 +38,8 @@ from crawlers.errors import (
     status_problem,
     wrapped_errors,
 )
-from crawlers.middlewares import DeclaredHostsMiddleware, SharedRobotsTxtMiddleware
-from texts.document import ExtractionError
+from crawlers.middlewares import CheckedRedirectMiddleware, DeclaredHostsMiddleware, SharedRobotsTxtMiddleware
+from texts.document import ExtractionError, SelectorMatchedNothing
 from texts.vocabulary import BLOCKED, EXTRACTION, GONE, INVALID, PROBLEM_KINDS, SELECTOR, TRANSIENT
 
 LIMITS = Limits(timeout=1.5, max_bytes=2 * 1024 * 1024)
@@ -61,9 +61,9 @@ def scrapy_wrapped(error: BaseException) -> BaseException:
     return raised(download)
 
 
-def undeclared_host() -> BaseException:
-    request = Request("http://elsewhere.example/laws", meta={"allowed_hosts": frozenset({"regulator.example"})})
-    return raised(lambda: DeclaredHostsMiddleware().process_request(request))
+def undeclared_host(url: str = "http://elsewhere.example/laws") -> BaseException:
+    request = Request(url, meta={"allowed_origins": frozenset({("regulator.example", None)})})
+    return raised(lambda: asyncio.run(DeclaredHostsMiddleware().process_request(request)))
 
 
 def robots_disallow() -> BaseException:
@@ -80,10 +80,12 @@ def decompression_bomb() -> BaseException:
     return raised(lambda: middleware.process_response(request, response))
 
 
-def too_many_redirects() -> BaseException:
-    request = Request(URL, meta={"redirect_times": 1})
-    response = Response(URL, status=301, headers={"Location": "/elsewhere"}, request=request)
-    middleware = RedirectMiddleware.from_crawler(get_crawler(settings_dict={"REDIRECT_MAX_TIMES": 1}))
+def redirected(location: str, redirect_urls: list[str], max_times: int = 5) -> BaseException:
+    """What the redirect middleware raises for a 301 to `location` after `redirect_urls`."""
+    request = Request(URL, meta={"redirect_times": len(redirect_urls), "redirect_urls": redirect_urls})
+    response = Response(URL, status=301, headers={"Location": location}, request=request)
+    middleware = CheckedRedirectMiddleware.from_crawler(
+        get_crawler(settings_dict={"REDIRECT_MAX_TIMES": max_times}))
     return raised(lambda: middleware.process_response(request, response))
 
 
@@ -137,7 +139,12 @@ FAILURES: list[tuple[str, Callable[[], BaseException], Problem]] = [
     ("closed, unwrapped", lambda: tx.ConnectionDone(), Problem(TRANSIENT, "connection reset or lost (ConnectionDone)")),
     ("unsupported scheme", lambda: scrapy_wrapped(SchemeNotSupported("Unsupported scheme: b'ftp'")),
      Problem(INVALID, "Unsupported scheme: b'ftp'")),
-    ("redirect loop", too_many_redirects, Problem(BLOCKED, "max redirections reached")),
+    ("too many redirects", lambda: redirected("/elsewhere", ["http://regulator.example/a"], max_times=1),
+     Problem(BLOCKED, "more than 1 redirects from http://regulator.example/a")),
+    ("redirect loop", lambda: redirected("/a", ["http://regulator.example/a"]),
+     Problem(BLOCKED, f"redirect loop: http://regulator.example/a -> {URL} -> http://regulator.example/a")),
+    ("redirect to another port", lambda: undeclared_host("http://regulator.example:8080/laws"),
+     Problem(BLOCKED, "http://regulator.example:8080/laws is not on a declared host (regulator.example)")),
     ("anything else", lambda: ValueError("odd answer"), Problem(TRANSIENT, "ValueError: odd answer")),
 ]
 
@@ -177,7 +184,7 @@ def test_each_error_status_has_its_kind(status, expected):
 def test_an_unreadable_document_is_an_extraction_problem_and_a_missed_selector_a_selector_one():
     assert extraction_problem(ExtractionError("corrupt PDF: Failed to load document")) == \
         Problem(EXTRACTION, "corrupt PDF: Failed to load document")
-    assert extraction_problem(ExtractionError("content selector 'div.law-text' matched nothing")) == \
+    assert extraction_problem(SelectorMatchedNothing("content selector 'div.law-text' matched nothing")) == \
         Problem(SELECTOR, "content selector 'div.law-text' matched nothing")
 
 

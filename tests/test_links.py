@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crawlers.hosts import host_allowed
 from crawlers.links import (
     FeedError,
     feed_links,
@@ -12,7 +13,7 @@ from crawlers.links import (
     next_page,
     sitemap_links,
 )
-from crawlers.middlewares import host_allowed, parse_retry_after
+from crawlers.middlewares import parse_retry_after
 
 BASE = "https://www.edpb.europa.eu/our-documents/?page=1"
 
@@ -27,7 +28,7 @@ def test_listing_links_next_page_and_filters():
       <ul><li class="pager__item--next"><a href="?page=2">Next</a></li></ul>"""
     found = listing_links(html, BASE, "div.view-content a, div.row")
     assert found is not None and found[0] == "https://www.edpb.europa.eu/our-documents/guidelines-2024_en"
-    kept = keep_links(found, frozenset({"www.edpb.europa.eu"}), "/our-documents/")
+    kept = keep_links(found, frozenset({("www.edpb.europa.eu", None)}), "/our-documents/")
     assert kept == ["https://www.edpb.europa.eu/our-documents/guidelines-2024_en",
                     "https://www.edpb.europa.eu/our-documents/opinion_en"]
     assert next_page(html, BASE, "li.pager__item--next a") == \

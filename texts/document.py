@@ -9,6 +9,10 @@ class ExtractionError(ValueError):
     """The document could not be read; the message says why, in one line."""
 
 
+class SelectorMatchedNothing(ExtractionError):
+    """A declared content selector found nothing on the page: the declaration's to fix."""
+
+
 @dataclass(frozen=True)
 class Extracted:
     title: str

@@ -5,6 +5,10 @@ conditional request (so an instrument that fell off page 1 of a listing is not l
 unchanged page costs a 304). When those answers are in, the declared entries (listings, feeds,
 sitemaps, documents) are read for instruments not seen before. Doing the re-checks first lets the
 recorder recognise a page that moved: its old URL has already answered 404 when the new one appears.
+
+Redirects are followed (each hop checked by `crawlers.middlewares`). A document reached through
+permanent redirects (301, 308) lives at their end, so a known instrument moves there once; a
+temporary redirect leaves it at the URL asked for.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from crawlers.decoding import decode_body
 from crawlers.errors import Limits, Problem, failure_problem, status_problem
 from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, NotModified
 from crawlers.links import FeedError, feed_links, keep_links, listing_links, next_page, sitemap_links
+from crawlers.middlewares import PERMANENT_REDIRECTS, first_url
 from storage.database import Store
 from storage.models import EntryPage
 from storage.queries import dropped_validators, entry_page_cache, known_instruments
@@ -51,7 +56,7 @@ def read_listing(response: Response, source: Source, entry: Entry) -> EntryLinks
     if found is None:
         return Problem(SELECTOR, f"listing selector {entry.links!r} matched nothing")
     next_url = next_page(html, response.url, entry.next)
-    return EntryLinks(keep_links(found, source.hosts, entry.follow), [next_url] if next_url else [])
+    return EntryLinks(keep_links(found, source.origins, entry.follow), [next_url] if next_url else [])
 
 
 def read_feed(response: Response, source: Source, entry: Entry) -> EntryLinks | Problem:
@@ -59,7 +64,7 @@ def read_feed(response: Response, source: Source, entry: Entry) -> EntryLinks | 
         links = feed_links(response.body, response.url)
     except FeedError as exc:
         return Problem(INVALID, f"feed: {exc}")
-    return EntryLinks(keep_links(links, source.hosts, entry.follow), [])
+    return EntryLinks(keep_links(links, source.origins, entry.follow), [])
 
 
 def read_sitemap(response: Response, source: Source, entry: Entry) -> EntryLinks | Problem:
@@ -67,8 +72,8 @@ def read_sitemap(response: Response, source: Source, entry: Entry) -> EntryLinks
         pages, nested = sitemap_links(response.body, response.url)
     except FeedError as exc:
         return Problem(INVALID, f"sitemap: {exc}")
-    nested = keep_links(nested, source.hosts, None)
-    return EntryLinks(keep_links(pages, source.hosts, entry.follow), nested, cacheable=not nested)
+    nested = keep_links(nested, source.origins, None)
+    return EntryLinks(keep_links(pages, source.origins, entry.follow), nested, cacheable=not nested)
 
 
 ENTRY_READERS: dict[str, Callable[[Response, Source, Entry], EntryLinks | Problem]] = {
@@ -91,7 +96,17 @@ def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
 
 def _requested_url(response: Response) -> str:
     """The URL asked for, before any redirect."""
-    return (response.meta.get("redirect_urls") or [response.url])[0]
+    return first_url(response.request) if response.request is not None else response.url
+
+
+def instrument_url(response: Response) -> str:
+    """Where the document lives now: the URL reached through permanent redirects (301, 308)
+    only. A temporary redirect leaves it at the URL it was asked for."""
+    urls = [*response.meta.get("redirect_urls", ()), response.url]
+    for hop, reason in enumerate(response.meta.get("redirect_reasons", ())):
+        if reason not in PERMANENT_REDIRECTS:
+            return urls[hop]
+    return urls[-1]
 
 
 class DeclaredSpider(scrapy.Spider):
@@ -173,8 +188,7 @@ class DeclaredSpider(scrapy.Spider):
                           meta=self._meta(source, found_on=found_on, watched=watched))
 
     def _meta(self, source: Source, **extra: Any) -> dict[str, Any]:
-        return {"source": source.id, "allowed_hosts": source.hosts,
-                "handle_httpstatus_all": True, **extra}
+        return {"source": source.id, "allowed_origins": source.origins, **extra}
 
     # --- callbacks ---------------------------------------------------------------------
     def parse_entry(self, response: Response) -> Iterator[Any]:
@@ -192,7 +206,7 @@ class DeclaredSpider(scrapy.Spider):
                 return
             links = read
             if links.cacheable:
-                yield EntryPageSeen(source.id, response.url, _headers(response), links.documents,
+                yield EntryPageSeen(source.id, _requested_url(response), _headers(response), links.documents,
                                     links.pages[0] if links.pages else None)
         else:
             problem = Problem(INVALID, "unexpected HTTP 304") if response.status == 304 \
@@ -210,8 +224,9 @@ class DeclaredSpider(scrapy.Spider):
         instrument_id = response.meta.get("instrument_id")
         requested = _requested_url(response)
         if 200 <= response.status < 300:
-            self.known_urls.add((source_id, response.url))
-            yield DocumentFetched(source_id, requested, response.url, response.status,
+            url = instrument_url(response)
+            self.known_urls.update({(source_id, url), (source_id, response.url)})
+            yield DocumentFetched(source_id, requested, url, response.status,
                                   _headers(response), response.body, instrument_id,
                                   watched=instrument_id is not None or response.meta.get("watched", False))
             return
@@ -235,4 +250,4 @@ class DeclaredSpider(scrapy.Spider):
                         request.meta.get("download_maxsize") or settings.getint("DOWNLOAD_MAXSIZE"))
         assert failure.value is not None  # an errback's failure always holds its error
         problem = failure_problem(failure.value, limits)
-        yield FetchProblem(request.meta["source"], request.url, problem.kind, problem.message)
+        yield FetchProblem(request.meta["source"], first_url(request), problem.kind, problem.message)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawlers.declaration_errors import plain_reason
 from crawlers.hosts import Origin, url_origin
 from crawlers.links import compile_follow
 from texts.durations import parse_interval
@@ -189,12 +190,7 @@ def parse_declaration(text: str, file: str) -> tuple[Source | None, list[Declara
         errors: list[DeclarationError] = []
         for problem in exc.errors():
             field = _field_path(tuple(problem["loc"]))
-            if problem["type"] == "extra_forbidden":
-                reason = "unknown field"
-            elif problem["type"] == "missing":
-                reason = "required field is missing"
-            else:
-                reason = problem["msg"].removeprefix("Value error, ")
+            reason = plain_reason(problem)
             # A failed literal/union lists every alternative at the same field, and a list whose
             # only item failed is also "too short": keep the first line.
             if not any(e.field == field or e.field.startswith(f"{field}[") for e in errors):

@@ -8,15 +8,14 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import re2
 from defusedxml import ElementTree
-from scrapy.settings.default_settings import URLLENGTH_LIMIT
 from selectolax.lexbor import LexborHTMLParser
 
 from crawlers.hosts import Origin, url_allowed
+from texts.vocabulary import MAX_LINK_LENGTH
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 # Longer links are never followed nor matched: Scrapy's own URL length limit (the longest URL
 # common browsers take).
-MAX_URL_LENGTH = URLLENGTH_LIMIT
 
 
 class FeedError(ValueError):
@@ -49,13 +48,13 @@ def compile_follow(pattern: str) -> re2._Regexp[str]:
 
 
 def keep_links(urls: list[str], origins: Iterable[Origin], follow: str | None) -> list[str]:
-    """Only http(s) links on declared hosts and ports, no longer than MAX_URL_LENGTH, that match
+    """Only http(s) links on declared hosts and ports, no longer than MAX_LINK_LENGTH, that match
     the `follow` pattern, once each."""
     pattern = compile_follow(follow) if follow else None
     declared = frozenset(origins)
     kept = []
     for url in dict.fromkeys(urls):
-        if len(url) > MAX_URL_LENGTH or not url_allowed(url, declared):
+        if len(url) > MAX_LINK_LENGTH or not url_allowed(url, declared):
             continue
         if pattern and not pattern.search(url):
             continue

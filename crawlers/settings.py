@@ -3,7 +3,7 @@
 The CLI overrides a few of these from the configuration (user agent contact, timeouts, caps).
 """
 
-from texts.vocabulary import MAX_DOCUMENT_BYTES, user_agent
+from texts.vocabulary import MAX_DOCUMENT_BYTES, MAX_LINK_LENGTH, user_agent
 
 BOT_NAME = "policywatch"
 SPIDER_MODULES = ["crawlers.spiders"]
@@ -26,6 +26,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = MAX_DOCUMENT_BYTES
+URLLENGTH_LIMIT = MAX_LINK_LENGTH
 DOWNLOAD_WARNSIZE = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 2

@@ -51,7 +51,7 @@ def test_the_design_example_loads_into_typed_objects():
 
 
 @pytest.mark.parametrize(("change", "field", "reason"), [
-    (("id: eu-edpb", "id: EU_EDPB"), "id", "should match pattern"),
+    (("id: eu-edpb", "id: EU_EDPB"), "id", "use lowercase letters, digits and '-'"),
     (("jurisdiction: EU", "jurisdiction: Europe"), "jurisdiction", "ISO 3166-1"),
     (("level: supranational", "level: global"), "level", "'national'"),
     (("every: 6h", "every: often"), "every", "not an interval"),

@@ -10,11 +10,12 @@ from scrapy.http import HtmlResponse
 from crawlers.catalogue import parse_declaration
 from crawlers.extract import MAX_NESTING, extract_document, nesting_depth
 from crawlers.hosts import address_allowed, origin_allowed, url_allowed, url_origin
-from crawlers.links import MAX_URL_LENGTH, compile_follow, keep_links
+from crawlers.links import compile_follow, keep_links
 from crawlers.page_report import page_report
 from crawlers.spiders.declared import instrument_url
 from tests.conftest import run_cli
 from texts.document import ExtractionError
+from texts.vocabulary import MAX_LINK_LENGTH
 
 DECLARED = frozenset({url_origin("http://www.regulator.example/laws"),
                       url_origin("http://127.0.0.1:8001/")})
@@ -75,7 +76,7 @@ def test_a_catastrophic_follow_pattern_runs_in_linear_time():
     pattern = compile_follow("(a+)+$")
     hostile = "http://www.regulator.example/" + "a" * 100_000 + "!"
     assert pattern.search(hostile) is None  # a backtracking engine would not finish
-    kept = keep_links([hostile, "http://www.regulator.example/" + "a" * MAX_URL_LENGTH,
+    kept = keep_links([hostile, "http://www.regulator.example/" + "a" * MAX_LINK_LENGTH,
                        "http://www.regulator.example/aaa"], DECLARED, "(a+)+$")
     assert kept == ["http://www.regulator.example/aaa"]
 

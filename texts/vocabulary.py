@@ -39,6 +39,8 @@ PARADIGM_COLOURS = {FACILITATION: "#2a9d8f", PRUDENT: "#b08900", RESTRICTIVE: "#
 
 # Consecutive 404/410 answers before an instrument counts as withdrawn.
 WITHDRAW_AFTER = 3
+# The longest link a crawl follows or matches against a pattern (Scrapy's URLLENGTH_LIMIT).
+MAX_LINK_LENGTH = 2083
 # The largest answer a crawl, a `classify URL` or a sitemap read accepts.
 MAX_DOCUMENT_BYTES = 25 * 1024 * 1024
 VERSION = "0.1.0"

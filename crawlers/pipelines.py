@@ -4,9 +4,15 @@ A blocking SQLAlchemy write inside the event loop would stall the crawl, so writ
 single thread; each item is one transaction (all of an instrument's change, or none of it).
 
 The steady state is a re-check in which almost nothing changed, so an unchanged instrument
-costs no transaction: a 304, or a page whose main text hashes as before with the same validators,
-of an instrument that is active and answering, is only remembered, and the time of all those
-checks is written at once when the crawl closes.
+costs no transaction: a 304, or a page whose main text hashes as before, of an instrument that is
+active and answering, is only remembered, and the time of all those checks (with any new
+validators and blocks) is written at once when the crawl closes. Nor does it cost a full
+extraction: when the element its text was found in last time (its remembered block) is still on
+the page with the same text, the page is unchanged without detecting its main text again.
+
+A 200 answer that is not the instrument (a soft 404, a maintenance page, a login wall, a bot
+challenge: `crawlers.error_pages`) is a problem of the source's health, never a version; a new or
+changed page whose watched text is a sliver of what it shows gets a warning naming it.
 
 Each recorded item is announced with `crawlers.signals.item_recorded` (item, outcome), for whoever
 reports progress; the pipeline itself only records and counts.
@@ -23,12 +29,17 @@ from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
 from crawlers.catalogue import Source
+from crawlers.decoding import decode_body
+from crawlers.error_pages import ErrorPage, error_page
 from crawlers.errors import extraction_problem, recording_problem
-from crawlers.extract import extract_document
+from crawlers.extract import extract_with_block, is_html, is_pdf, unchanged_block
 from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, NotModified
+from crawlers.main_content import Block
 from crawlers.signals import item_recorded
 from crawlers.spiders.declared import DeclaredSpider
+from crawlers.visible_text import page_coverage_warning
 from paradigms.classifier import classify_text
+from storage.blocks import remember_block, remembered_blocks
 from storage.database import Store
 from storage.queries import KnownInstrument, is_known
 from storage.runs import record_problem
@@ -41,11 +52,22 @@ from storage.versions import (
     record_entry_page,
     record_gone,
     record_not_modified,
+    record_revalidated,
     validators,
 )
 from texts.document import Extracted, ExtractionError
 from texts.normalise import text_hash
-from texts.vocabulary import ERROR, IRRELEVANT, UNCHANGED, WITHDRAW_AFTER
+from texts.vocabulary import (
+    AMENDED,
+    ERROR,
+    EXTRACTION,
+    GONE,
+    IRRELEVANT,
+    NEW,
+    RESTORED,
+    UNCHANGED,
+    WITHDRAW_AFTER,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +82,10 @@ class RecordPipeline:
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self.declared: dict[str, Source] = {}
         self.known: dict[int, KnownInstrument] = {}  # what the store knew when the crawl started
+        self.blocks: dict[int, Block] = {}  # where each known instrument's text was found
         self.checked: list[int] = []  # instruments found unchanged, written at close
+        self.revalidated: dict[int, tuple[str | None, str | None]] = {}  # … with new validators
+        self.new_blocks: dict[int, Block | None] = {}  # … whose text was found in another block
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
@@ -71,6 +96,9 @@ class RecordPipeline:
         assert isinstance(spider, DeclaredSpider), "the pipeline records the declared spider's items"
         self.declared = spider.declared
         self.known = {known.id: known for known in spider.known}
+        with self.store.transaction() as session:
+            self.blocks = {instrument_id: Block(row.path, row.markup_digest, row.digest)
+                           for instrument_id, row in remembered_blocks(session, self.known).items()}
 
     def close_spider(self) -> None:
         self.writer.submit(self._write_checked).result()
@@ -78,10 +106,13 @@ class RecordPipeline:
         self.store.close()
 
     def _write_checked(self) -> None:
-        if self.checked:
+        if self.checked or self.revalidated or self.new_blocks:
             with self.store.transaction() as session:
                 record_checked(session, self.checked)
-            self.checked = []
+                record_revalidated(session, self.revalidated)
+                for instrument_id, block in self.new_blocks.items():
+                    remember_block(session, instrument_id, block)
+            self.checked, self.revalidated, self.new_blocks = [], {}, {}
 
     async def process_item(self, item: Any) -> Any:
         outcome = await asyncio.wrap_future(self.writer.submit(self.write, item))
@@ -92,11 +123,7 @@ class RecordPipeline:
     def write(self, item: Any) -> str:
         try:
             if isinstance(item, DocumentFetched):
-                extracted = self._extract(item)
-                if self._unchanged(item, extracted):
-                    return UNCHANGED
-                with self.store.transaction() as session:
-                    return self._record_document(session, item, extracted)
+                return self._write_document(item)
             if isinstance(item, NotModified) and (known := self._settled(item.instrument_id)):
                 self.checked.append(known.id)
                 return UNCHANGED
@@ -115,27 +142,84 @@ class RecordPipeline:
         known = self.known.get(instrument_id) if instrument_id is not None else None
         return known if known is not None and known.settled else None
 
-    def _extract(self, item: DocumentFetched) -> Extracted | ExtractionError:
+    def _write_document(self, item: DocumentFetched) -> str:
+        """A 200 answer: unchanged (cheaply when its remembered block is still there), an error
+        page, or a document to record."""
+        known = self._settled(item.instrument_id)
+        if known is not None and item.url == known.url and self._block_unchanged(item, known):
+            self._note_unchanged(item, known)
+            return UNCHANGED
+        extracted, block = self._extract(item)
+        if known is not None and item.url == known.url and not isinstance(extracted, ExtractionError) \
+                and text_hash(extracted.text) == known.current_hash:
+            self._note_unchanged(item, known)
+            if self.blocks.get(known.id) != block:
+                self.new_blocks[known.id] = block
+            return UNCHANGED
+        html = self._html(item)
+        not_instrument = error_page(html) if html is not None else None
+        with self.store.transaction() as session:
+            if not_instrument is not None:
+                return self._record_error_page(session, item, not_instrument)
+            outcome = self._record_document(session, item, extracted, block)
+            if outcome in (NEW, AMENDED, RESTORED) and html is not None and \
+                    isinstance(extracted, Extracted):
+                self._check_coverage(session, item, html, extracted)
+            return outcome
+
+    def _block_unchanged(self, item: DocumentFetched, known: KnownInstrument) -> bool:
+        """Whether the element the instrument's text was found in last time is still on the page
+        with the same text (never for a declared selector, which extraction reads directly)."""
+        block = self.blocks.get(known.id)
+        source = self.declared[item.source_id]
+        return block is not None and not source.extract.content and \
+            unchanged_block(item.body, item.headers.get("content-type"), block, source.languages)
+
+    def _note_unchanged(self, item: DocumentFetched, known: KnownInstrument) -> None:
+        """Remember an unchanged check, written with the others when the crawl closes."""
+        answered = validators(item.headers)
+        if answered == (known.etag, known.last_modified):
+            self.checked.append(known.id)
+        else:
+            self.revalidated[known.id] = answered
+
+    def _extract(self, item: DocumentFetched) -> tuple[Extracted | ExtractionError, Block | None]:
         source = self.declared[item.source_id]
         try:
-            return extract_document(item.body, item.headers.get("content-type"), source.extract,
-                                    source.languages, item.url)
+            return extract_with_block(item.body, item.headers.get("content-type"), source.extract,
+                                      source.languages, item.url)
         except ExtractionError as exc:
-            return exc
+            return exc, None
 
-    def _unchanged(self, item: DocumentFetched, extracted: Extracted | ExtractionError) -> bool:
-        """The same text at the same URL with the same validators, of a settled instrument: only
-        the time of the check is written, with the others at close."""
-        known = self._settled(item.instrument_id)
-        if known is None or isinstance(extracted, ExtractionError) or item.url != known.url or \
-                text_hash(extracted.text) != known.current_hash or \
-                validators(item.headers) != (known.etag, known.last_modified):
-            return False
-        self.checked.append(known.id)
-        return True
+    def _html(self, item: DocumentFetched) -> str | None:
+        """The page's markup, decoded, when the answer is an HTML page."""
+        content_type = item.headers.get("content-type")
+        if is_pdf(item.body, content_type):
+            return None
+        text, _ = decode_body(item.body, content_type, self.declared[item.source_id].languages)
+        return text if is_html(text, content_type) else None
+
+    def _record_error_page(self, session: Session, item: DocumentFetched, page: ErrorPage) -> str:
+        """A 200 answer that is not the instrument: a soft 404 of a known instrument counts
+        towards its withdrawal like a 404; anything else is a problem of the source's health."""
+        if page.kind.problem == GONE and item.instrument_id is not None:
+            return record_gone(session, self.run_id, item.instrument_id, item.status,
+                               self.withdraw_after, reason=page.message)
+        severity = "warning" if page.kind.problem == GONE else "error"  # a dead link, as a 404
+        record_problem(session, self.run_id, item.source_id, item.url, page.kind.problem,
+                       page.message, severity=severity)
+        return GONE if page.kind.problem == GONE else ERROR
+
+    def _check_coverage(self, session: Session, item: DocumentFetched, html: str,
+                        extracted: Extracted) -> None:
+        """A warning of the source when the text recorded is a sliver of what the page shows."""
+        warning = page_coverage_warning(html, extracted.text)
+        if warning is not None:
+            record_problem(session, self.run_id, item.source_id, item.url, EXTRACTION,
+                           f"“{extracted.title[:80]}”: {warning}", severity="warning")
 
     def _record_document(self, session: Session, item: DocumentFetched,
-                         extracted: Extracted | ExtractionError) -> str:
+                         extracted: Extracted | ExtractionError, block: Block | None) -> str:
         """A 200 answer: an instrument's version, a document kept out as irrelevant, or a problem.
         A newly found document of a `relevance: auto` source is classified once, here."""
         if isinstance(extracted, ExtractionError):
@@ -156,7 +240,7 @@ class RecordPipeline:
                 record_dropped(session, source.id, fetch, extracted.title, classification.scores)
                 return IRRELEVANT
         return record_document(session, self.run_id, info, fetch, extracted,
-                               classification=classification)
+                               classification=classification, block=block)
 
     def _record(self, session: Session, item: Any) -> str:
         if isinstance(item, NotModified):

@@ -133,6 +133,18 @@ class Instrument(Base):
         back_populates="instrument", order_by="Version.number")
 
 
+class MainTextBlock(Base):
+    """Where an instrument's current text was found on its page (`crawlers.main_content.Block`):
+    a re-check that finds the same element with the same text skips full extraction."""
+
+    __tablename__ = "main_text_blocks"
+
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    markup_digest: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+
+
 class Snapshot(Base):
     """The raw bytes and headers that produced a version, zlib-compressed, stored once per content."""
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from paradigms.classifier import Classification, classify_text
 from paradigms.shifts import version_shift
+from storage.blocks import BlockLike, remember_block
 from storage.models import (
     ChangeEvent,
     DroppedDocument,
@@ -159,11 +160,13 @@ def _validators(instrument: Instrument, fetch: Fetch, now: datetime) -> None:
 
 def record_document(session: Session, run_id: int | None, source: SourceInfo, fetch: Fetch,
                     extracted: Extracted, now: datetime | None = None,
-                    classification: Classification | None = None) -> str:
+                    classification: Classification | None = None,
+                    block: BlockLike | None = None) -> str:
     """Record a 200 answer; return what happened: new, amended, moved, restored or unchanged.
 
     `classification`: the caller's classification of `extracted.text`, so that it is not
-    classified twice (default: classified here when a version is added)."""
+    classified twice (default: classified here when a version is added). `block`: where the text
+    was found on the page, remembered for the next check (None: nowhere to re-read)."""
     now = now or utcnow()
     digest = text_hash(extracted.text)
     instrument = None
@@ -173,6 +176,7 @@ def record_document(session: Session, run_id: int | None, source: SourceInfo, fe
         instrument = session.scalar(select(Instrument).where(
             Instrument.source_id == source.id, Instrument.url == fetch.url))
     if instrument is not None:
+        remember_block(session, instrument.id, block)
         return _record_known(session, run_id, instrument, fetch, extracted, digest, now,
                              classification)
 
@@ -183,6 +187,7 @@ def record_document(session: Session, run_id: int | None, source: SourceInfo, fe
         previous_url = moved_from.url
         moved_from.url, moved_from.status = fetch.url, "active"
         _validators(moved_from, fetch, now)
+        remember_block(session, moved_from.id, block)
         _event(session, moved_from, "moved", run_id, now, previous_url=previous_url)
         return "moved"
 
@@ -195,6 +200,7 @@ def record_document(session: Session, run_id: int | None, source: SourceInfo, fe
     session.flush()
     _validators(instrument, fetch, now)
     _add_version(session, instrument, fetch, extracted, digest, now, classification)
+    remember_block(session, instrument.id, block)
     _event(session, instrument, "new", run_id, now, baseline=bool(baseline))
     return "new"
 
@@ -228,7 +234,8 @@ def _record_known(session: Session, run_id: int | None, instrument: Instrument, 
 def record_reextraction(session: Session, instrument: Instrument, extracted: Extracted,
                         now: datetime | None = None) -> str:
     """The latest snapshot read again with today's extraction: a changed text is a *technical*
-    version (the source did not change, our reading of it did) and is never announced."""
+    version (the source did not change, our reading of it did) and is never announced. The
+    remembered block, found by the earlier reading, is forgotten with it."""
     now = now or utcnow()
     digest = text_hash(extracted.text)
     latest = _latest_version(session, instrument)
@@ -239,6 +246,7 @@ def record_reextraction(session: Session, instrument: Instrument, extracted: Ext
     session.add(version)
     instrument.current_hash = digest
     instrument.title = extracted.title or instrument.title
+    remember_block(session, instrument.id, None)
     _event(session, instrument, "technical", None, now, **_change_fields(latest, version))
     return "technical"
 
@@ -250,6 +258,17 @@ def record_checked(session: Session, instrument_ids: list[int], now: datetime | 
     for start in range(0, len(instrument_ids), 500):
         session.execute(update(Instrument).where(Instrument.id.in_(instrument_ids[start:start + 500]))
                         .values(last_checked_at=now))
+
+
+def record_revalidated(session: Session, new_validators: dict[int, tuple[str | None, str | None]],
+                       now: datetime | None = None) -> None:
+    """Instruments found unchanged whose answers carried new validators (an ETag of a body whose
+    furniture changed): the validators and the time of the check, for all of them at once."""
+    now = now or utcnow()
+    if new_validators:
+        session.execute(update(Instrument), [
+            {"id": instrument_id, "etag": etag, "last_modified": modified, "last_checked_at": now}
+            for instrument_id, (etag, modified) in new_validators.items()])
 
 
 def record_not_modified(session: Session, run_id: int | None, instrument_id: int,
@@ -268,8 +287,10 @@ def record_not_modified(session: Session, run_id: int | None, instrument_id: int
 
 
 def record_gone(session: Session, run_id: int | None, instrument_id: int, status: int,
-                withdraw_after: int = WITHDRAW_AFTER, now: datetime | None = None) -> str:
-    """A 404/410 for a known instrument: withdrawn only after `withdraw_after` checks in a row."""
+                withdraw_after: int = WITHDRAW_AFTER, now: datetime | None = None,
+                reason: str | None = None) -> str:
+    """A 404/410 for a known instrument, or a 200 page saying it is not found (`reason` says
+    what the answer was): withdrawn only after `withdraw_after` such checks in a row."""
     now = now or utcnow()
     instrument = session.get(Instrument, instrument_id)
     if instrument is None or instrument.status == "withdrawn":
@@ -281,7 +302,8 @@ def record_gone(session: Session, run_id: int | None, instrument_id: int, status
         _event(session, instrument, "withdrawn", run_id, now)
         return "withdrawn"
     record_problem(session, run_id, instrument.source_id, instrument.url, "gone",
-                   f"HTTP {status} ({instrument.gone_checks} of {withdraw_after} before withdrawn)",
+                   f"{reason or f'HTTP {status}'} ({instrument.gone_checks} of {withdraw_after} "
+                   "before withdrawn)",
                    now, severity="warning")
     return "gone"
 

@@ -23,11 +23,17 @@ class Step:
     not_modified: int
     bytes_received: int
     snapshots: int              # raw snapshots in the store after this crawl
+    blocks: set[tuple]          # (instrument, block path, text digest) remembered after it
 
 
 def _count(db_file: Path, table: str) -> int:
     with sqlite3.connect(db_file) as connection:
         return connection.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def _blocks(db_file: Path) -> set[tuple]:
+    with sqlite3.connect(db_file) as connection:
+        return set(connection.execute("select instrument_id, path, digest from main_text_blocks"))
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +53,8 @@ def epochs(web, tmp_path_factory) -> dict[str, Step]:
         history = run_cli("history", "--format", "json", db=db).json()
         steps[name] = Step(result, history[: len(history) - seen], len(web.hits),
                            sum(1 for h in web.hits if h.status == 304),
-                           sum(h.size for h in web.hits), _count(db_file, "snapshots"))
+                           sum(h.size for h in web.hits), _count(db_file, "snapshots"),
+                           _blocks(db_file))
         seen = len(history)
 
     crawl("first", 1, 1)
@@ -87,6 +94,15 @@ def test_noise_only_epoch_gives_zero_events(epochs):
     assert noise.events == []
     assert noise.not_modified == 0  # every page's bytes changed: the server had to send them all
     assert noise.snapshots == epochs["first"].snapshots
+
+
+def test_the_block_of_each_html_instrument_is_remembered_and_holds_through_noise(epochs):
+    first = epochs["first"]
+    # every instrument read by automatic detection: EDPB's three, the HTML one of the Federal
+    # Register, WTO's two (CAC declares a content selector; the PDF has no blocks)
+    assert len(first.blocks) == 6
+    assert epochs["unchanged"].blocks == epochs["noise"].blocks == first.blocks
+    assert epochs["epoch2"].blocks != first.blocks  # the amended pages' blocks hold new text
 
 
 def test_one_word_amendment_of_one_article_is_found(epochs):
@@ -154,7 +170,7 @@ def test_show_and_diff_tell_the_story_of_one_instrument(epochs):
     diff = run_cli("diff", amended["instrument"], db=db)
     assert diff.code == 0
     assert "modified  Article 45" in diff.stdout
-    assert "four years" in diff.stdout and "three years" in diff.stdout
+    assert "[-four-]{+three+} years" in diff.stdout  # the words changed, marked without colour
 
 
 def test_crawl_summary_counts_per_source(epochs):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from crawlers.extract import extract_document
+from crawlers.extract import extract_document, extract_with_block
 from policywatch.demoweb.server import regulator_page
 from policywatch.demoweb.texts import gdpr, to_html
+from storage.blocks import remembered_blocks
 from storage.database import Store
-from storage.models import ChangeEvent, Instrument, Snapshot, Version
+from storage.models import ChangeEvent, Instrument, Problem, Snapshot, Version
 from storage.runs import upsert_source
 from storage.versions import (
     Fetch,
@@ -17,6 +18,8 @@ from storage.versions import (
     record_document,
     record_gone,
     record_not_modified,
+    record_reextraction,
+    record_revalidated,
     snapshot_body,
 )
 
@@ -179,3 +182,60 @@ def test_a_classification_handed_over_is_stored_as_the_versions_own(store):
         version = session.scalar(select(Version))
         assert version.paradigm == "restrictive"
         assert version.classification == restrictive.to_json()
+
+
+def test_the_block_of_the_recorded_text_is_remembered_and_replaced(store):
+    body = page()
+    extracted, block = extract_with_block(body, "text/html")
+    assert block is not None
+    with store.transaction() as session:
+        assert record_document(session, None, SOURCE, fetch(body), extracted, block=block) == "new"
+    known = instrument_id(store)
+    with store.sessions() as session:
+        remembered = remembered_blocks(session, [known])[known]
+        assert (remembered.path, remembered.digest) == (block.path, block.digest)
+    amended = page(text=gdpr("45", "46").replace("four years", "three years"))
+    extracted, moved = extract_with_block(amended, "text/html")
+    assert moved is not None
+    with store.transaction() as session:
+        assert record_document(session, None, SOURCE, fetch(amended, instrument_id=known),
+                               extracted, block=moved) == "amended"
+    with store.sessions() as session:
+        assert remembered_blocks(session, [known])[known].digest == moved.digest != block.digest
+
+
+def test_a_reextraction_that_changes_the_text_forgets_the_block(store):
+    body = page()
+    extracted, block = extract_with_block(body, "text/html")
+    with store.transaction() as session:
+        record_document(session, None, SOURCE, fetch(body), extracted, block=block)
+    with store.transaction() as session:
+        instrument = session.get(Instrument, instrument_id(store))
+        reread = extract_document(body, "text/html")
+        technical = type(reread)(reread.title, reread.text + "\nAnnex", reread.published,
+                                 reread.doc_type, reread.encoding)
+        assert record_reextraction(session, instrument, technical) == "technical"
+    with store.sessions() as session:
+        assert remembered_blocks(session, [instrument_id(store)]) == {}
+
+
+def test_new_validators_of_unchanged_instruments_are_written_at_once(store):
+    record(store, page())
+    known = instrument_id(store)
+    with store.transaction() as session:
+        record_revalidated(session, {known: ('"2"', None)})
+    with store.sessions() as session:
+        instrument = session.get(Instrument, known)
+        assert (instrument.etag, instrument.last_modified) == ('"2"', None)
+        assert instrument.last_checked_at is not None
+
+
+def test_a_soft_404_counts_towards_withdrawal_with_its_reason(store):
+    record(store, page())
+    known = instrument_id(store)
+    with store.transaction() as session:
+        assert record_gone(session, None, known, 200, reason="HTTP 200 with a page not found") == "gone"
+    with store.sessions() as session:
+        problem = session.scalar(select(Problem))
+        assert problem.message == "HTTP 200 with a page not found (1 of 3 before withdrawn)"
+        assert problem.severity == "warning"

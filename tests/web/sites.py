@@ -104,6 +104,60 @@ extract:
     return folder
 
 
+ERROR_PAGES = "error-pages"
+
+
+def error_page_routes(web: LoopbackWeb) -> dict[str, Page]:
+    """An instrument that answers 200 with what is not it: epoch 1 the instrument, epoch 2 a
+    "page not found" page, epoch 3 a maintenance page, epoch 4 the instrument again; and a page
+    whose declared selector keeps a sliver of its text."""
+    law = to_html(gdpr("46", "47"))
+    not_found = regulator_page("Errors", "Page not found", "<p>Sorry, the page you requested does "
+                               "not exist or has been moved. Try the search.</p>", web.noise)
+    maintenance = ("<!DOCTYPE html><html><head><title>Wartungsarbeiten | Errors</title></head><body>"
+                   "<h1>Wartungsarbeiten</h1><p>Diese Website ist vorübergehend nicht verfügbar. "
+                   f"Bitte versuchen Sie es später erneut. ({web.noise})</p></body></html>")
+    instrument = {2: not_found, 3: maintenance}.get(web.epoch, regulator_page(
+        "Errors", "Appropriate safeguards", law, web.noise))
+    sliver = regulator_page("Errors", "Standard clauses", f'<p class="summary">Summary.</p>{law}',
+                            web.noise)
+    return {"/law/doc": html_page(instrument), "/sliver/doc": html_page(sliver)}
+
+
+def error_pages_web() -> LoopbackWeb:
+    """A host of its own whose instruments answer error pages with a 200."""
+    return LoopbackWeb({ERROR_PAGES: ("127.0.0.10", error_page_routes)})
+
+
+def write_error_page_declarations(web: LoopbackWeb, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "errors-law.yaml").write_text(f"""\
+id: errors-law
+name: Regulator that answers error pages with 200 (loopback)
+jurisdiction: DE
+level: national
+body: regulator
+relevance: all
+entries:
+  - type: document
+    url: {web.url(ERROR_PAGES, "/law/doc")}
+""")
+    (folder / "errors-sliver.yaml").write_text(f"""\
+id: errors-sliver
+name: Regulator whose selector keeps a sliver (loopback)
+jurisdiction: DE
+level: national
+body: regulator
+relevance: all
+entries:
+  - type: document
+    url: {web.url(ERROR_PAGES, "/sliver/doc")}
+extract:
+  content: "p.summary"
+""")
+    return folder
+
+
 def write_bulk_declaration(web: LoopbackWeb, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "bulk-gazette.yaml").write_text(f"""\

@@ -1,1 +1,2 @@
-"""Email digests: subscriptions, composition (pure), rendering (text, HTML, chart), outbox and SMTP."""
+"""Digests: subscriptions, composition (pure), rendering (text, HTML, chart), the outbox, and
+sending by SMTP and to notification channels (Apprise URLs)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 
 from alerts.settings import Subscription
 from texts.vocabulary import ANNOUNCED_CHANGES as SECTIONS
@@ -20,6 +21,7 @@ class Digest:
     coverage: list[dict] = field(default_factory=list)  # sources that could not be checked
     trend_periods: list[dict] = field(default_factory=list)
     cancelling: set[str] = field(default_factory=set)  # instruments withdrawn, then restored
+    web_link: str | None = None  # the same changes in the web view, when its address is known
 
     def window_range(self) -> str:
         """The exact window, as the header shows it: '24 Nov 2026 07:00 to 1 Dec 2026 07:00 UTC'."""
@@ -51,7 +53,7 @@ class Digest:
 
 def compose_digest(subscription: Subscription, events: list[dict], since: datetime,
                    until: datetime, flags: Sequence[dict] = (), coverage: Sequence[dict] = (),
-                   trend_periods: Sequence[dict] = ()) -> Digest:
+                   trend_periods: Sequence[dict] = (), base_url: str | None = None) -> Digest:
     """What one subscription should read about [since, until): announced changes only (no
     baseline, no technical), filtered by the subscription, grouped by kind, oldest first.
     `events` are those the store recorded in the window, read to the microsecond (their JSON
@@ -68,7 +70,23 @@ def compose_digest(subscription: Subscription, events: list[dict], since: dateti
                        or c["source"] in subscription.filter.sources]
     digest.trend_periods = list(trend_periods)
     digest.cancelling = cancelled_withdrawals(digest.sections)
+    digest.web_link = web_view_link(base_url, subscription, since, until) if base_url else None
     return digest
+
+
+def web_view_link(base_url: str, subscription: Subscription, since: datetime,
+                  until: datetime) -> str:
+    """The changes page of the web view (`policywatch serve`) with the digest's window and the
+    subscription's filters."""
+    wanted = subscription.filter
+    query: list[tuple[str, str]] = [("since", f"{since:%Y-%m-%dT%H:%M:%S}"),
+                                    ("until", f"{until:%Y-%m-%dT%H:%M:%S}")]
+    for name, chosen in (("jurisdiction", wanted.jurisdictions), ("source", wanted.sources),
+                         ("change", wanted.changes), ("paradigm", wanted.paradigms)):
+        query += [(name, value) for value in chosen]
+    if wanted.search:
+        query.append(("search", wanted.search))
+    return f"{base_url.rstrip('/')}/?{urlencode(query)}"
 
 
 def cancelled_withdrawals(sections: dict[str, list[dict]]) -> set[str]:

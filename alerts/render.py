@@ -9,10 +9,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from alerts.compose import Digest
 from alerts.settings import SmtpSettings
 from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES
+from texts.word_diff import Mark, Run, marked_html, marked_plain, word_runs
 
 _ENVIRONMENT = Environment(loader=PackageLoader("alerts", "templates"),
                            autoescape=select_autoescape(["html", "html.j2"]),
@@ -24,6 +26,26 @@ SERIF = ("Georgia,'Times New Roman','Noto Serif CJK SC','Source Han Serif SC','S
          "SimSun,'Noto Serif JP','Noto Serif KR',serif")
 SANS = ("Helvetica,Arial,'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
         "'Hiragino Sans','Malgun Gothic',sans-serif")
+
+
+def _side(modified: dict, mark: Mark) -> list[Run]:
+    """One side of a modified provision's stored excerpts, compared word by word: the unchanged
+    words and those `mark`ed (deleted for the before, inserted for the after)."""
+    return [run for run in word_runs(modified["before"], modified["after"])
+            if run.mark in ("equal", mark)]
+
+
+def marked_words(modified: dict, mark: Mark) -> str:
+    """An excerpt for the plain-text part: '…确[-需-]向…'."""
+    return marked_plain(_side(modified, mark))
+
+
+def marked_words_html(modified: dict, mark: Mark) -> Markup:
+    """An excerpt for the HTML part, escaped, changed words in <del> or <ins>."""
+    return Markup(marked_html(_side(modified, mark)))
+
+
+_ENVIRONMENT.globals.update(marked=marked_words, marked_html=marked_words_html)
 
 
 def render_text(digest: Digest, unsubscribe: str | None = None) -> str:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from texts.durations import parse_interval
 
 CRON = re.compile(r"^\s*(\S+\s+){4,5}\S+\s*$")  # five fields, or six with seconds first
+NOTIFY_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+")  # an Apprise URL: slack://…, json://…
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,12 @@ class DigestFilter:
 @dataclass(frozen=True)
 class Subscription:
     name: str
-    recipients: tuple[str, ...]
+    recipients: tuple[str, ...] = ()
     schedule: str = "0 7 * * *"       # cron: minute hour day month weekday
     window: str = "1d"
     send_empty: bool = False
     filter: DigestFilter = field(default_factory=DigestFilter)
+    notify: tuple[str, ...] = ()      # Apprise URLs the digest's text also goes to
 
     @property
     def window_span(self) -> timedelta:
@@ -73,11 +75,16 @@ def check_subscription(subscription: Subscription) -> list[str]:
     problems = []
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", subscription.name):
         problems.append(f"name: {subscription.name!r} should be lowercase letters, digits, '-' or '_'")
-    if not subscription.recipients:
-        problems.append("recipients: at least one address is needed")
+    if not subscription.recipients and not subscription.notify:
+        problems.append("recipients: at least one address (or a notification URL in notify) "
+                        "is needed")
     for address in subscription.recipients:
         if not re.fullmatch(r"[^@\s]+@[^@\s]+", address):
             problems.append(f"recipients: {address!r} is not an email address")
+    for url in subscription.notify:
+        if not NOTIFY_URL.fullmatch(url):
+            problems.append(f"notify: {url!r} is not a notification URL (scheme://…, as Apprise "
+                            "takes them)")
     if not CRON.match(subscription.schedule):
         problems.append(f"schedule: {subscription.schedule!r} is not a cron expression "
                         "(minute hour day month weekday)")

@@ -28,9 +28,13 @@
     db = "postgresql+psycopg://policywatch@db.internal/policywatch"  # the store as nodes reach it
     poll = 5                          # seconds between job status checks
 
+    [web]
+    base_url = "https://policywatch.example.org"   # where `policywatch serve` is reached
+
     [[subscriptions]]
     name = "china-weekly"
-    recipients = ["analyst@example.org"]
+    recipients = ["analyst@example.org"]          # and/or notify, Apprise URLs:
+    notify = ["ntfy://ntfy.example.org/policy", "slack://${POLICYWATCH_SLACK_TOKENS}"]
     schedule = "0 7 * * 1"            # cron
     window = "7d"
     send_empty = false
@@ -56,7 +60,7 @@ class ConfigError(ValueError):
     """A configuration problem, said in one line naming the file and key."""
 
 
-SECTIONS = ("db", "sources", "crawl", "smtp", "subscriptions", "scrapyd")
+SECTIONS = ("db", "sources", "crawl", "smtp", "subscriptions", "scrapyd", "web")
 
 
 def store_url(text: str, relative_to: Path | None = None) -> str:
@@ -96,6 +100,11 @@ class ScrapydSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    base_url: str | None = None  # the web view's address, linked from digests and notifications
+
+
+@dataclass(frozen=True)
 class Config:
     file: Path | None = None
     db: str | None = None
@@ -104,6 +113,7 @@ class Config:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     subscriptions: tuple[Subscription, ...] = ()
     scrapyd: ScrapydSettings = field(default_factory=ScrapydSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     smtp_configured: bool = False  # the file has an [smtp] section
 
     def subscription(self, name: str) -> Subscription | None:
@@ -151,7 +161,8 @@ def load_config(path: str | None) -> Config:
     return Config(file=file, db=store_url(str(db), file.parent) if db else None,
                   sources=tuple((file.parent / Path(s).expanduser()) for s in sources),
                   crawl=crawl, smtp=smtp, subscriptions=subscriptions,
-                  scrapyd=_scrapyd(file, data.get("scrapyd", {})), smtp_configured="smtp" in data)
+                  scrapyd=_scrapyd(file, data.get("scrapyd", {})), web=_web(file, data.get("web", {})),
+                  smtp_configured="smtp" in data)
 
 
 def _suggestion(key: str, known: Iterable[str]) -> str:
@@ -196,6 +207,14 @@ def _smtp(file: Path, data: dict) -> SmtpSettings:
     return settings
 
 
+def _web(file: Path, data: dict) -> WebSettings:
+    _check_keys(file, "web", data, WebSettings)
+    base_url = data.get("base_url")
+    if base_url is not None and not str(base_url).startswith(("http://", "https://")):
+        raise ConfigError(f"{file}: web.base_url: {base_url!r} is not an http:// or https:// URL")
+    return WebSettings(base_url=str(base_url).rstrip("/") if base_url else None)
+
+
 def _subscription(file: Path, index: int, data: dict) -> Subscription:
     where = f"{file}: subscriptions[{index}]"
     filter_keys = {f.name for f in fields(DigestFilter)}
@@ -204,8 +223,8 @@ def _subscription(file: Path, index: int, data: dict) -> Subscription:
         if key not in filter_keys | own_keys:
             raise ConfigError(f"{where}.{key}: unknown key"
                               f"{_suggestion(key, filter_keys | own_keys)}")
-    if "name" not in data or "recipients" not in data:
-        raise ConfigError(f"{where}: name and recipients are required")
+    if "name" not in data:
+        raise ConfigError(f"{where}: name is required")
 
     def as_tuple(value: object) -> tuple:
         return tuple(value) if isinstance(value, list) else (value,)
@@ -217,10 +236,11 @@ def _subscription(file: Path, index: int, data: dict) -> Subscription:
     filters["sources"] = tuple(str(s).lower() for s in filters.get("sources", ()))
 
     subscription = Subscription(
-        name=str(data["name"]), recipients=as_tuple(data["recipients"]),
+        name=str(data["name"]), recipients=as_tuple(data.get("recipients", [])),
+        notify=as_tuple(data.get("notify", [])),
         schedule=data.get("schedule", "0 7 * * *"), window=str(data.get("window", "1d")),
         send_empty=bool(data.get("send_empty", False)),
         filter=DigestFilter(**filters))
     for problem in check_subscription(subscription):
-        raise ConfigError(f"{where}.{problem}")
+        raise ConfigError(f"{where}.{problem} (subscription {subscription.name!r})")
     return subscription

@@ -35,9 +35,10 @@ def default_window(subscription: Subscription, now: datetime | None = None,
 
 
 def build_digest(store: Store, subscription: Subscription, since: datetime, until: datetime,
-                 smtp: SmtpSettings, now: datetime | None = None
+                 smtp: SmtpSettings, now: datetime | None = None, base_url: str | None = None
                  ) -> tuple[Digest, EmailMessage, bytes | None]:
-    """The digest of one window for one subscription, its message and its chart."""
+    """The digest of one window for one subscription, its message and its chart; with the web
+    view's `base_url`, a link to the same changes there."""
     with store.sessions() as session:
         events = history(session, HistoryFilter(since=since, until=until))
         periods, flags = compute_trends(trend_histories(session), "year")
@@ -48,7 +49,7 @@ def build_digest(store: Store, subscription: Subscription, since: datetime, unti
     recent = {p.period for p in periods[-2:]}
     digest = compose_digest(subscription, events, since, until,
                             [asdict(f) for f in flags if f.period in recent], coverage,
-                            [asdict(p) for p in periods])
+                            [asdict(p) for p in periods], base_url)
     chart = draw_trend_chart(periods, flags) if len(periods) >= 1 else None
     return digest, build_message(digest, subscription.recipients, smtp, chart, now), chart
 
@@ -57,12 +58,13 @@ def queue_digest(store: Store, subscription: Subscription, since: datetime, unti
                  built: Digest, message: EmailMessage) -> tuple[int | None, bool]:
     """Put a built digest in the outbox (once per window); an empty one only if the subscription
     wants empty digests (otherwise the window is recorded as empty). Returns (id to send or None,
-    whether it was newly queued)."""
+    whether it was newly queued). Its text also goes to each of the subscription's notification
+    channels."""
     from alerts.outbox import enqueue
 
     wanted = message if (not built.empty or subscription.send_empty) else None
     digest_id, fresh = enqueue(store, subscription.name, since, until, subscription.recipients,
-                               wanted, built.count)
+                               wanted, built.count, subscription.notify)
     return (digest_id if wanted else None), fresh
 
 

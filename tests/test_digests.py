@@ -323,3 +323,19 @@ def test_the_digest_reads_as_a_newsletter(history_db, tmp_path):
     assert html.count("cancel out") == 2
     assert "Noto Sans CJK SC" in html and "Noto Serif CJK SC" in html
     assert 'lang="zh"><a href="https://cn.example/pipl"' in html
+
+
+def test_excerpts_mark_the_changed_words_in_both_parts(history_db, tmp_path):
+    """The amended Article 3 of the sample history: the deleted words marked [-…-] and in <del>,
+    the inserted ones {+…+} and in <ins>, the unchanged words around them left as they are."""
+    store = Store(history_db)
+    _, message = _built(store, Subscription("eu", ("a@example.org",)), datetime(2026, 11, 25))
+    store.close()
+    plain = message.get_body(("plain",)).get_content()
+    assert "before: Article 3 Transfers [-Any transfer-] abroad [-requires passing a government " \
+           "security-] assessment" in plain
+    assert "after:  Article 3 Transfers {+Transfers+} abroad {+may take place under standard" in plain
+    html = message.get_body(("html",)).get_content()
+    assert "abroad <del>requires passing a government security</del> assessment" in html
+    assert "abroad <ins>may take place under standard contractual clauses" in html
+    assert "In the web view" not in plain  # no [web] base_url configured

@@ -2,19 +2,23 @@
 
 Provisions are matched by reference (`Article 38` with `Article 38`); texts without headings are
 matched paragraph by paragraph with difflib on the paragraph list (never character-level difflib
-on a whole text: quadratic). Each modified provision carries a short before/after excerpt.
+on a whole text: quadratic). A modified provision is compared word by word (`texts.word_diff`),
+and its before/after excerpts are cut around the changed words.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 from texts.provisions import Provision, segment_provisions
+from texts.word_diff import EXCERPT_CONTEXT, TOKENS, Run, change_excerpt, excerpt, side, word_runs
 
-EXCERPT_CONTEXT = 60
-_TOKENS = re.compile(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]|\w+|[^\w\s]|\s+")
+# The word tokens, under the name the web view's diff has imported them by.
+_TOKENS = TOKENS
+__all__ = ["EXCERPT_CONTEXT", "ModifiedProvision", "ProvisionChange", "ProvisionChanges",
+           "change_excerpt", "compare_provisions", "diff_provisions", "unified_text_diff"]
 
 
 @dataclass(frozen=True)
@@ -38,60 +42,80 @@ class ProvisionChanges:
         return self.added + self.removed + [m.ref for m in self.modified]
 
 
-def change_excerpt(before: str, after: str, context: int = EXCERPT_CONTEXT) -> tuple[str, str]:
-    """The changed span of two texts with `context` characters either side, elided with '…'."""
-    old_tokens, new_tokens = _TOKENS.findall(before), _TOKENS.findall(after)
-    matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
-    changes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
-    if not changes:
-        return before[: 2 * context], after[: 2 * context]
-    first, last = changes[0], changes[-1]
+@dataclass(frozen=True)
+class ProvisionChange:
+    """One changed provision: an added or removed one with its whole text, a modified one with
+    the word runs of its excerpt (unchanged text cut around each change)."""
 
-    def window(tokens: list[str], start: int, end: int) -> str:
-        head = "".join(tokens[:start])
-        body = "".join(tokens[start:end])
-        tail = "".join(tokens[end:])
-        prefix = ("…" + head[-context:].lstrip()) if len(head) > context else head
-        suffix = (tail[:context].rstrip() + "…") if len(tail) > context else tail
-        return (prefix + body + suffix).replace("\n", " ").strip()
+    change: Literal["added", "removed", "modified"]
+    ref: str
+    text: str = ""
+    runs: tuple[Run, ...] = ()
 
-    return window(old_tokens, first[1], last[2]), window(new_tokens, first[3], last[4])
+    @property
+    def before(self) -> str:
+        return side(self.runs, "deleted")
+
+    @property
+    def after(self) -> str:
+        return side(self.runs, "inserted")
+
+    def to_json(self) -> dict:
+        return {"change": self.change, "provision": self.ref, "text": self.text,
+                "before": self.before, "after": self.after,
+                "runs": [run.to_json() for run in self.runs]}
 
 
-def _by_reference(old: list[Provision], new: list[Provision]) -> ProvisionChanges:
-    changes = ProvisionChanges()
+def _modified(ref: str, before: str, after: str) -> ProvisionChange:
+    return ProvisionChange("modified", ref, runs=tuple(excerpt(word_runs(before, after))))
+
+
+def _by_reference(old: list[Provision], new: list[Provision]) -> list[ProvisionChange]:
     old_map = {p.ref: p.text for p in old}
     new_map = {p.ref: p.text for p in new}
-    changes.removed = [ref for ref in old_map if ref not in new_map]
+    changes = [ProvisionChange("removed", ref, text) for ref, text in old_map.items()
+               if ref not in new_map]
     for ref, text in new_map.items():
         if ref not in old_map:
-            changes.added.append(ref)
+            changes.append(ProvisionChange("added", ref, text))
         elif old_map[ref] != text:
-            changes.modified.append(ModifiedProvision(ref, *change_excerpt(old_map[ref], text)))
+            changes.append(_modified(ref, old_map[ref], text))
     return changes
 
 
-def _by_paragraph(old: list[Provision], new: list[Provision]) -> ProvisionChanges:
-    changes = ProvisionChanges()
+def _by_paragraph(old: list[Provision], new: list[Provision]) -> list[ProvisionChange]:
+    changes: list[ProvisionChange] = []
     matcher = difflib.SequenceMatcher(None, [p.text for p in old], [p.text for p in new],
                                       autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
         pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
-        for k in range(pairs):
-            before, after = change_excerpt(old[i1 + k].text, new[j1 + k].text)
-            changes.modified.append(ModifiedProvision(new[j1 + k].ref, before, after))
-        changes.removed += [p.ref for p in old[i1 + pairs:i2]]
-        changes.added += [p.ref for p in new[j1 + pairs:j2]]
+        changes += [_modified(new[j1 + k].ref, old[i1 + k].text, new[j1 + k].text)
+                    for k in range(pairs)]
+        changes += [ProvisionChange("removed", p.ref, p.text) for p in old[i1 + pairs:i2]]
+        changes += [ProvisionChange("added", p.ref, p.text) for p in new[j1 + pairs:j2]]
     return changes
 
 
-def diff_provisions(old_text: str, new_text: str) -> ProvisionChanges:
-    """Which provisions were added, removed or modified between two normalised texts."""
+def compare_provisions(old_text: str, new_text: str) -> list[ProvisionChange]:
+    """Every provision added, removed or modified between two normalised texts, in the order
+    the texts give them, modified ones with their word runs."""
     old, new = segment_provisions(old_text), segment_provisions(new_text)
     paragraphs = all(p.ref.startswith("¶") for p in old + new)
     return _by_paragraph(old, new) if paragraphs else _by_reference(old, new)
+
+
+def diff_provisions(old_text: str, new_text: str) -> ProvisionChanges:
+    """Which provisions were added, removed or modified between two normalised texts (the
+    summary kept with each change event)."""
+    changes = ProvisionChanges()
+    for change in compare_provisions(old_text, new_text):
+        if change.change == "modified":
+            changes.modified.append(ModifiedProvision(change.ref, change.before, change.after))
+        else:
+            getattr(changes, change.change).append(change.ref)
+    return changes
 
 
 def unified_text_diff(old_text: str, new_text: str, old_label: str, new_label: str) -> list[str]:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from storage.models import Instrument
+    from texts.provision_diffs import ProvisionChange
 
 HISTORY_COLUMNS = ["detected_at", "change", "source", "jurisdiction", "version", "instrument", "title"]
 REFS_SHOWN = 6
@@ -160,14 +161,15 @@ def version_text(found: Instrument, wanted: str) -> str:
 @format_option
 @pass_app
 def diff(app: App, instrument: str, from_: int | None, to: int | None, full: bool, fmt: str) -> None:
-    """Provision-level differences between two versions of an instrument.
+    """Provision-level differences between two versions of an instrument, the changed words
+    marked: in colour on a terminal, [-deleted-]{+inserted+} otherwise.
 
     \b
     Example:
       policywatch diff cn-cac/provisions-1a2b3c --from 1 --to 2
     """
     from storage.queries import version
-    from texts.provision_diffs import diff_provisions, unified_text_diff
+    from texts.provision_diffs import compare_provisions, unified_text_diff
 
     with app.store().sessions() as session:
         found = instrument_or_fail(session, instrument)
@@ -180,27 +182,44 @@ def diff(app: App, instrument: str, from_: int | None, to: int | None, full: boo
         if new is None or old is None:
             missing = to if new is None else from_
             raise click.ClickException(f"{found.uid} has no version {missing} (versions 1 to {newest})")
-        changes = diff_provisions(old.text, new.text)
+        changes = compare_provisions(old.text, new.text)
         uid, old_text, new_text = found.uid, old.text, new.text
-    rows = ([{"change": "added", "provision": r, "before": "", "after": ""} for r in changes.added]
-            + [{"change": "removed", "provision": r, "before": "", "after": ""} for r in changes.removed]
-            + [{"change": "modified", "provision": m.ref, "before": m.before, "after": m.after}
-               for m in changes.modified])
     if fmt != "table":
-        click.echo(render(rows, ["change", "provision", "before", "after"], fmt))
+        click.echo(render([change.to_json() for change in changes],
+                          ["change", "provision", "before", "after", "text"], fmt))
         return
+    colour = click.get_current_context().color
+    on_terminal = click.get_text_stream("stdout").isatty() if colour is None else colour
     click.echo(f"{uid}: version {from_} → {to}")
-    if not rows:
+    if not changes:
         click.echo("no provision changed")
-    for row in rows:
-        click.echo(f"\n{row['change']:>9}  {row['provision']}")
-        if row["change"] == "modified":
-            click.echo(f"   before  {row['before']}")
-            click.echo(f"    after  {row['after']}")
+    for change in changes:
+        click.echo(f"\n{change.change:>9}  {change.ref}")
+        click.echo(indented(marked_words(change, on_terminal)))
     if full:
         click.echo("")
         for line in unified_text_diff(old_text, new_text, f"version {from_}", f"version {to}"):
             click.echo(line)
+
+
+STYLES: dict[str, dict[str, Any]] = {"deleted": {"fg": "red", "strikethrough": True},
+                                     "inserted": {"fg": "green", "underline": True}}
+
+
+def marked_words(change: ProvisionChange, on_terminal: bool) -> str:
+    """A changed provision for the terminal: a modified one's excerpt with its changed words
+    marked, an added or removed one's whole text (marked as inserted or deleted)."""
+    from texts.word_diff import Run, marked_plain
+
+    runs = change.runs or (Run("inserted" if change.change == "added" else "deleted", change.text),)
+    if not on_terminal:
+        return marked_plain(runs)
+    return "".join(click.style(run.text, **STYLES[run.mark]) if run.mark in STYLES else run.text
+                   for run in runs).strip()
+
+
+def indented(text: str, margin: str = " " * 11) -> str:
+    return "\n".join(margin + line for line in text.split("\n"))
 
 
 COMMANDS = (history, show, diff)

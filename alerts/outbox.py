@@ -22,8 +22,8 @@ from alerts.notify import NotifyError, send_notification
 from alerts.settings import SmtpSettings
 from alerts.smtp import MailError, send_message
 from storage.database import Store
-from storage.deliveries import Delivery, add_deliveries
-from storage.models import OutboxDigest, utcnow
+from storage.deliveries import add_deliveries
+from storage.models import Delivery, OutboxDigest, utcnow
 from storage.runs import pid_alive
 
 NOTIFY_ONLY = "notify-only"  # the mail status of a digest with channels and no recipients

@@ -1,6 +1,7 @@
-"""Where each digest of the outbox went besides mail: one row per notification channel (an
-Apprise URL such as `slack://…`, `ntfy://…` or `json://…`) and digest, with its own state, so
-that a failed mail never resends a notification and a failed notification never resends mail.
+"""Where each digest of the outbox went besides mail (`storage.models.Delivery`): one row per
+notification channel (an Apprise URL such as `slack://…`, `ntfy://…` or `json://…`) and digest,
+with its own state, so that a failed mail never resends a notification and a failed
+notification never resends mail.
 
 status: pending → sending (committed just before the delivery) → sent; a delivery found
 'sending' after a crash becomes 'uncertain' and is never retried automatically — as for mail.
@@ -8,28 +9,10 @@ status: pending → sending (committed just before the delivery) → sent; a del
 
 from __future__ import annotations
 
-from datetime import datetime
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
-
-from storage.models import Base
-
-
-class Delivery(Base):
-    """One digest for one notification channel."""
-
-    __tablename__ = "outbox_deliveries"
-    __table_args__ = (UniqueConstraint("digest_id", "channel", name="uq_outbox_deliveries_digest_channel"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    digest_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
-    channel: Mapped[str] = mapped_column(Text)  # the URL as configured (secrets as ${VARIABLE})
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    sending_pid: Mapped[int | None] = mapped_column(Integer)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+from storage.models import Delivery
 
 
 def add_deliveries(session: Session, digest_id: int, channels: tuple[str, ...]) -> None:

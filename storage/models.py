@@ -273,6 +273,23 @@ class OutboxDigest(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class Delivery(Base):
+    """One digest of the outbox for one notification channel (an Apprise URL); see
+    `storage.deliveries`."""
+
+    __tablename__ = "outbox_deliveries"
+    __table_args__ = (UniqueConstraint("digest_id", "channel", name="uq_outbox_deliveries_digest_channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    channel: Mapped[str] = mapped_column(Text)  # the URL as configured (secrets as ${VARIABLE})
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sending_pid: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class DaemonState(Base):
     """The running daemon, for `policywatch status` (one row per store)."""
 

@@ -176,8 +176,8 @@ def test_show_and_diff_by_number_and_url(history_db):
     text = run_cli("show", "1", db=history_db).stdout
     assert "versions:" in text and "events:" in text
     diff = run_cli("diff", "1", "--from", "1", "--to", "2", "--format", "json", db=history_db).json()
-    assert diff == [{"change": "modified", "provision": "Article 45",
-                     "before": diff[0]["before"], "after": diff[0]["after"]}]
+    assert [{k: row[k] for k in ("change", "provision")} for row in diff] == [
+        {"change": "modified", "provision": "Article 45"}]
     assert "four years" in diff[0]["before"] and "two years" in diff[0]["after"]
     full = run_cli("diff", "1", "--full", db=history_db).stdout
     assert "-" in full and "+" in full and "@@" in full

@@ -18,8 +18,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import update
 
 from storage.database import Store
-from storage.deliveries import Delivery
-from storage.models import Base, include_in_migrations
+from storage.models import Base, Delivery, include_in_migrations
 from tests.conftest import BACKENDS, fresh_database, run_cli
 from tests.mail import Inbox, free_port, start_server
 from tests.web.history import record_sample_history

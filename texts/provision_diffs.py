@@ -13,10 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from texts.provisions import Provision, segment_provisions
-from texts.word_diff import EXCERPT_CONTEXT, TOKENS, Run, change_excerpt, excerpt, side, word_runs
+from texts.word_diff import EXCERPT_CONTEXT, Run, change_excerpt, excerpt, side, word_runs
 
-# The word tokens, under the name the web view's diff has imported them by.
-_TOKENS = TOKENS
 __all__ = ["EXCERPT_CONTEXT", "ModifiedProvision", "ProvisionChange", "ProvisionChanges",
            "change_excerpt", "compare_provisions", "diff_provisions", "unified_text_diff"]
 

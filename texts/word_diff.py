@@ -118,9 +118,14 @@ def excerpt(runs: Sequence[Run], context: int = EXCERPT_CONTEXT) -> list[Run]:
     return cut
 
 
+def side_runs(runs: Sequence[Run], mark: Mark) -> list[Run]:
+    """One version's runs, for a side-by-side view: the unchanged runs and those marked `mark`."""
+    return [run for run in runs if run.mark in ("equal", mark)]
+
+
 def side(runs: Sequence[Run], mark: Mark) -> str:
     """One version's text from the runs: the unchanged runs and those marked `mark`."""
-    return "".join(run.text for run in runs if run.mark in ("equal", mark)).strip()
+    return "".join(run.text for run in side_runs(runs, mark)).strip()
 
 
 def change_excerpt(before: str, after: str, context: int = EXCERPT_CONTEXT) -> tuple[str, str]:

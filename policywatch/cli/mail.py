@@ -14,7 +14,7 @@ from policywatch.output import format_option, render
 if TYPE_CHECKING:
     from alerts.outbox import SendResult
     from alerts.settings import SmtpSettings
-    from storage.deliveries import Delivery
+    from storage.models import Delivery
 
 
 @click.command()

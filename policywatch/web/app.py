@@ -38,15 +38,15 @@ from policywatch.web.params import (
     refuse_nul,
     single,
 )
-from policywatch.web.reads import diff_json, history_page, instrument_json, status_json
+from policywatch.web.reads import history_page, instrument_json, status_json
 from policywatch.web.security import LOOPBACK_NAMES, Credentials, Guard
 from policywatch.web.store import ReadOnlyStore
-from policywatch.web.words import side, word_runs
 from storage import queries
 from storage.models import Instrument, Version
-from texts.provision_diffs import ProvisionChanges, diff_provisions
+from texts.provision_diffs import ProvisionChanges, compare_provisions, diff_provisions
 from texts.provisions import segment_provisions
 from texts.vocabulary import CHANGE_KINDS, PARADIGM_CHOICES, PARADIGM_COLOURS, PARADIGM_NAMES
+from texts.word_diff import side_runs, word_runs
 
 HERE = Path(__file__).parent
 FEED_ENTRIES = 50
@@ -201,7 +201,8 @@ class Views:
             to = integer(request.query_params, "to", newest, 1, newest)
             older = integer(request.query_params, "from", max(1, to - 1), 1, newest)
             old, new = self.versions(session, found, older, to)
-            return json_response(diff_json(diff_provisions(old.text, new.text)))
+            return json_response([change.to_json()
+                                  for change in compare_provisions(old.text, new.text)])
 
     def api_trends(self, request: Request) -> JSONResponse:
         by = self.period_length(request)
@@ -237,7 +238,7 @@ def provision_view(changes: ProvisionChanges, old_text: str, new_text: str) -> l
         runs = word_runs(old[modified.ref], new[modified.ref]) if whole \
             else word_runs(modified.before, modified.after)
         shown.append({"change": "modified", "ref": modified.ref, "runs": runs,
-                      "before": side(runs, "del"), "after": side(runs, "ins")})
+                      "before": side_runs(runs, "deleted"), "after": side_runs(runs, "inserted")})
     shown += [{"change": "added", "ref": ref, "text": new.get(ref, "")} for ref in changes.added]
     shown += [{"change": "removed", "ref": ref, "text": old.get(ref, "")} for ref in changes.removed]
     return shown

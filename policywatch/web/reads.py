@@ -18,7 +18,6 @@ from policywatch.cli.app import iso
 from storage import queries
 from storage.models import Instrument
 from storage.runs import pid_alive
-from texts.provision_diffs import ProvisionChanges
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 _CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\.(\d{1,6})$")
@@ -85,14 +84,6 @@ def instrument_json(session: Session, found: Instrument) -> dict[str, Any]:
             "doc_type": found.doc_type, "language": found.language, "published": found.published,
             "status": found.status, "first_seen_at": iso(found.first_seen_at),
             "versions": versions, "events": events}
-
-
-def diff_json(changes: ProvisionChanges) -> list[dict[str, str]]:
-    """The rows of `policywatch diff --format json`: added, removed, then modified provisions."""
-    return ([{"change": "added", "provision": r, "before": "", "after": ""} for r in changes.added]
-            + [{"change": "removed", "provision": r, "before": "", "after": ""} for r in changes.removed]
-            + [{"change": "modified", "provision": m.ref, "before": m.before, "after": m.after}
-               for m in changes.modified])
 
 
 def status_json(session: Session) -> dict[str, Any]:

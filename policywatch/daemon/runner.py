@@ -335,7 +335,8 @@ class Runner:
             return
         job_run = self._start_job(digest_job_id(name))
         since, until = default_window(subscription, store=self.store)
-        built, message, _ = build_digest(self.store, subscription, since, until, config.smtp)
+        built, message, _ = build_digest(self.store, subscription, since, until, config.smtp,
+                                         base_url=config.web.base_url)
         digest_id, _ = queue_digest(self.store, subscription, since, until, built, message)
         results = send_pending(self.store, config.smtp, only=digest_id) if digest_id else []
         outcome = JOB_OK if all(r.status == "sent" for r in results) else JOB_FAILED

@@ -13,16 +13,19 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import (
     ChangeEvent,
+    CrawlRun,
     DaemonState,
     DroppedDocument,
     EntryPage,
     Instrument,
     JobRun,
     OutboxDigest,
+    Problem,
     Source,
     Version,
 )
 from storage.search import matching_versions
+from texts.vocabulary import EXTRACTION
 
 
 @dataclass(frozen=True)
@@ -206,19 +209,93 @@ def dropped_documents(session: Session, source_ids: tuple[str, ...] = ()) -> lis
 
 
 @dataclass(frozen=True)
+class SourceWarning:
+    """A warning of a source's last run: a thin extraction, a soft 404, a dead link."""
+
+    kind: str
+    url: str | None
+    message: str
+
+
+@dataclass(frozen=True)
 class SourceHealth:
-    """One source as `status` shows it: its record and how many instruments it holds."""
+    """One source as `status` shows it: its record, how many instruments it holds, and the
+    warnings its last run recorded (in the order it met them)."""
 
     source: Source
     instruments: int
+    warnings: tuple[SourceWarning, ...] = ()
 
 
 def source_health(session: Session) -> list[SourceHealth]:
-    """Every known source with its instrument count, by id."""
+    """Every known source with its instrument count and its warnings, by id."""
     counts = {source_id: count for source_id, count in session.execute(
         select(Instrument.source_id, func.count(Instrument.id)).group_by(Instrument.source_id))}
-    return [SourceHealth(source, counts.get(source.id, 0))
+    warnings = source_warnings(session)
+    return [SourceHealth(source, counts.get(source.id, 0), warnings.get(source.id, ()))
             for source in session.scalars(select(Source).order_by(Source.id))]
+
+
+Warned = tuple[str, int, str, str | None, str]  # source id, problem id, kind, url, message
+
+
+def source_warnings(session: Session) -> dict[str, tuple[SourceWarning, ...]]:
+    """Source id → the warnings of the last ended run that checked it, then the thin extractions
+    of earlier runs that still stand: a crawl warns of one when it records the version, and an
+    unchanged page is not read again, so the warning holds until the instrument's next version."""
+    by_source: dict[str, dict[int, SourceWarning]] = {}
+    for source_id, problem_id, kind, url, message in [*_last_run_warnings(session),
+                                                      *_standing_extraction_warnings(session)]:
+        by_source.setdefault(source_id, {})[problem_id] = SourceWarning(kind, url, message)
+    return {source_id: tuple(found.values()) for source_id, found in by_source.items()}
+
+
+def _last_run_warnings(session: Session) -> list[Warned]:
+    """The warnings of each source's last ended run (a run still going is not a source's last
+    run yet: `status` shows what ended), in the order they were met."""
+    ended = CrawlRun.status != "running"
+    latest_warned = {source_id: run_id for source_id, run_id in session.execute(
+        select(Problem.source_id, func.max(Problem.run_id))
+        .join(CrawlRun, CrawlRun.id == Problem.run_id)
+        .where(Problem.severity == "warning", ended).group_by(Problem.source_id))
+        if run_id is not None}
+    if not latest_warned:
+        return []
+    last_run: dict[str, int] = {}  # only the runs since the oldest of those warnings are read
+    for run_id, source_ids in session.execute(
+            select(CrawlRun.id, CrawlRun.sources)
+            .where(ended, CrawlRun.id >= min(latest_warned.values()))
+            .order_by(CrawlRun.id.desc())):
+        for source_id in source_ids or ():
+            if source_id in latest_warned:
+                last_run.setdefault(source_id, run_id)
+        if len(last_run) == len(latest_warned):
+            break
+    current = {source_id: run_id for source_id, run_id in last_run.items()
+               if run_id == latest_warned[source_id]}
+    rows = session.execute(
+        select(Problem.source_id, Problem.run_id, Problem.id, Problem.kind, Problem.url,
+               Problem.message)
+        .where(Problem.severity == "warning", Problem.source_id.in_(current),
+               Problem.run_id.in_(set(current.values()))).order_by(Problem.id))
+    return [(source_id, problem_id, kind, url, message)
+            for source_id, run_id, problem_id, kind, url, message in rows
+            if current[source_id] == run_id]
+
+
+def _standing_extraction_warnings(session: Session) -> list[Warned]:
+    """Each active instrument's latest extraction warning, when no version came after it."""
+    newest_version = (select(func.max(Version.recorded_at))
+                      .where(Version.instrument_id == Instrument.id).scalar_subquery())
+    rows = session.execute(
+        select(Problem.source_id, Problem.id, Problem.kind, Problem.url, Problem.message)
+        .join(Instrument, (Instrument.source_id == Problem.source_id)
+              & (Instrument.url == Problem.url))
+        .where(Problem.kind == EXTRACTION, Problem.severity == "warning",
+               Instrument.status == "active", newest_version <= Problem.at)
+        .order_by(Problem.id))
+    latest = {(row[0], row[3]): row for row in rows}  # one per instrument: its newest warning
+    return list(latest.values())
 
 
 def failing_sources(session: Session) -> list[Source]:

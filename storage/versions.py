@@ -7,8 +7,10 @@ any moment leaves either all of it (snapshot, version, event, validators) or non
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -60,13 +62,43 @@ class SourceInfo:
     language: str | None
 
 
-def instrument_uid(source_id: str, url: str) -> str:
-    """A stable, readable id: source, last path segment, and a short hash of the first URL."""
+def _uid(source_id: str, url: str, hashed: str) -> str:
     path = urlsplit(url).path.rstrip("/")
     slug = re.sub(r"[^a-z0-9]+", "-", path.rsplit("/", 1)[-1].lower()).strip("-")[:40]
     slug = re.sub(r"-(html?|pdf|aspx?|php)$", "", slug)
-    digest = hashlib.sha1(url.encode()).hexdigest()[:6]
+    digest = hashlib.sha1(hashed.encode()).hexdigest()[:6]
     return f"{source_id}/{slug}-{digest}" if slug else f"{source_id}/{digest}"
+
+
+def page_key(url: str) -> str:
+    """What names a page wherever it is served: the lower-cased host without its port, the path
+    and the query (no scheme, port or fragment), so that a loopback web on a random port and the
+    same site on another machine give the same key."""
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.hostname or ''}{parts.path or '/'}{query}"
+
+
+def instrument_uid(source_id: str, url: str) -> str:
+    """A stable, readable id: source, last path segment, and a short hash of the page's key."""
+    return _uid(source_id, url, page_key(url))
+
+
+def uid_candidates(source_id: str, url: str) -> Iterator[str]:
+    """The ids an instrument first seen at `url` may take, in order: `instrument_uid`; when
+    another page of the source holds it (the same page over http and https, or on two ports of
+    one host), the hash of the whole URL; then that id numbered -2, -3, …"""
+    yield instrument_uid(source_id, url)
+    whole = _uid(source_id, url, url)
+    yield whole
+    yield from (f"{whole}-{n}" for n in itertools.count(2))
+
+
+def unused_uid(session: Session, source_id: str, url: str) -> str:
+    """The first of `uid_candidates` that no stored instrument holds; ids once given never
+    change, so the instruments stored before ids were computed this way keep theirs."""
+    return next(uid for uid in uid_candidates(source_id, url)
+                if session.scalar(select(Instrument.id).where(Instrument.uid == uid)) is None)
 
 
 def store_snapshot(session: Session, fetch: Fetch, now: datetime) -> Snapshot:
@@ -193,7 +225,7 @@ def record_document(session: Session, run_id: int | None, source: SourceInfo, fe
 
     baseline = not session.scalar(select(Source.baseline_complete).where(Source.id == source.id))
     instrument = Instrument(
-        uid=instrument_uid(source.id, fetch.url), source_id=source.id, url=fetch.url,
+        uid=unused_uid(session, source.id, fetch.url), source_id=source.id, url=fetch.url,
         title=extracted.title, jurisdiction=source.jurisdiction, level=source.level,
         language=source.language, first_seen_at=now, version_count=0)
     session.add(instrument)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from policywatch.cli.app import App, iso, pass_app, sources_option
 from policywatch.output import format_option, render, render_object
+
+if TYPE_CHECKING:
+    from storage.queries import SourceWarning
 
 
 @click.command()
@@ -44,9 +49,11 @@ def run(app: App, source_paths: tuple[str, ...], reload_every: float | None, cra
 @format_option
 @pass_app
 def status(app: App, fmt: str) -> None:
-    """Source health (last check, failures, last error, next run), the daemon, digests, outbox.
+    """Source health (last check, failures, last error, next run, the last run's warnings), the
+    daemon, digests, outbox.
 
-    JSON is one object: sources, daemon, digests (next run, last outcome) and outbox counts.
+    JSON is one object: sources (each with the `warnings` of its last run: kind, url, message),
+    daemon, digests (next run, last outcome) and outbox counts.
 
     \b
     Example:
@@ -57,12 +64,14 @@ def status(app: App, fmt: str) -> None:
 
     with app.store().sessions() as session:
         next_runs = {job: iso(moment) for job, moment in queries.scheduled_jobs(session).items()}
+        healths = queries.source_health(session)
         rows = [{"source": h.source.id, "jurisdiction": h.source.jurisdiction,
                  "instruments": h.instruments, "last_check": iso(h.source.last_attempt_at),
                  "last_success": iso(h.source.last_success_at),
                  "failures": h.source.consecutive_failures, "error_kind": h.source.last_error_kind,
-                 "last_error": h.source.last_error, "next_run": next_runs.get(f"check:{h.source.id}")}
-                for h in queries.source_health(session)]
+                 "last_error": h.source.last_error, "next_run": next_runs.get(f"check:{h.source.id}"),
+                 "warnings": [asdict(w) for w in h.warnings]}
+                for h in healths]
         daemon = queries.daemon_state(session)
         outbox = queries.outbox_counts(session)
         last_jobs = queries.last_job_outcomes(session)
@@ -80,8 +89,12 @@ def status(app: App, fmt: str) -> None:
                        "stopped_at": iso(daemon.stopped_at) if daemon else None},
             "digests": digests, "outbox": outbox}, fmt))
         return
-    click.echo(render(rows, ["source", "jurisdiction", "instruments", "last_check", "last_success",
-                             "failures", "error_kind", "next_run", "last_error"], fmt))
+    table = [{**row, "warnings": len(h.warnings),
+              "first_warning": warning_line(h.warnings[0]) if h.warnings else None}
+             for row, h in zip(rows, healths, strict=True)]
+    click.echo(render(table, ["source", "jurisdiction", "instruments", "last_check", "last_success",
+                              "failures", "error_kind", "next_run", "last_error", "warnings",
+                              "first_warning"], fmt, whole=("first_warning",)))
     if fmt != "table":
         return
     if running and daemon and daemon.started_at:
@@ -97,6 +110,12 @@ def status(app: App, fmt: str) -> None:
         click.echo(f"{digest['job']}: next {digest['next_run']}{last}")
     click.echo("outbox: " + (", ".join(f"{n} {state}" for state, n in sorted(outbox.items()))
                              or "empty"))
+
+
+def warning_line(warning: SourceWarning) -> str:
+    """One warning as the table shows it, whole: its kind, the page and what was wrong."""
+    where = f"{warning.url}: " if warning.url else ""
+    return f"{warning.kind}: {where}{warning.message}"
 
 
 COMMANDS = (run, status)

@@ -4,7 +4,6 @@ time, and the stored history classified again."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,27 +17,6 @@ if TYPE_CHECKING:
     from paradigms.trends import Period
 
 EVIDENCE_COLUMNS = ["provision", "paradigm", "dimension", "indicator", "quote"]
-CONTENT_TYPES = {".pdf": "application/pdf", ".html": "text/html", ".htm": "text/html"}
-
-
-def read_target(target: str) -> tuple[bytes, str | None, str]:
-    """The bytes and content type of a file, a URL or standard input ('-'), and what to call it."""
-    if target == "-":
-        return sys.stdin.buffer.read(), None, "standard input"
-    if target.startswith(("http://", "https://")):
-        from policywatch.fetch import FetchError, fetch_document
-
-        try:
-            fetched = fetch_document(target)
-        except FetchError as exc:
-            raise click.ClickException(f"{target}: {exc}") from None
-        return fetched.body, fetched.content_type, target
-    path = Path(target)
-    try:
-        body = path.read_bytes()
-    except OSError as exc:
-        raise click.ClickException(f"{target}: cannot read: {exc.strerror or exc}") from None
-    return body, CONTENT_TYPES.get(path.suffix.lower(), "text/plain"), target
 
 
 @click.command()
@@ -53,14 +31,18 @@ def classify(target: str, fmt: str) -> None:
     """
     from crawlers.extract import extract_document
     from paradigms.classifier import classify_text
+    from policywatch.fetch import FetchError, read_document
     from texts.document import ExtractionError
     from texts.vocabulary import PARADIGM_NAMES
 
-    body, content_type, where = read_target(target)
     try:
-        text = extract_document(body, content_type).text
+        document = read_document(target)
+    except FetchError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        text = extract_document(document.body, document.content_type).text
     except ExtractionError as exc:
-        raise click.ClickException(f"{where}: {exc}") from None
+        raise click.ClickException(f"{document.where}: {exc}") from None
     result = classify_text(text).to_json()
     if fmt in ("json", "ndjson"):
         click.echo(render_object(result, fmt))

@@ -1,4 +1,9 @@
-"""Draw paradigm shares over time, with flagged shifts marked, as PNG bytes."""
+"""Draw paradigm shares over time, with flagged shifts marked, as PNG bytes.
+
+The chart is drawn for the digest, where it is shown 584 px wide: the figure is that many
+hundredths of an inch wide and rendered at twice the density, so a point size here reads as
+about 1.4 px per point on the reader's screen and stays sharp on a high-density one.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +12,73 @@ import io
 from paradigms.trends import Flag, Period
 from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES, PARADIGMS
 
+SHOWN_WIDTH_PX = 584           # the width the digest shows the chart at
+FIGURE_SIZE = (SHOWN_WIDTH_PX / 100, 3.7)  # inches: 100 px of the shown chart per inch
+DPI = 200                      # twice the shown density
+MAX_TICK_LABELS = 8            # more period labels than this collide at mail size
+MARGIN = 4                     # percentage points around 0-100, so a line at 0 % stays in view
+# A flagged period is a vertical line styled by the kind of shift, named in the legend (labels
+# written over the plot would cross the lines and each other at mail size).
+FLAG_STYLES = {"share-move": "--", "restrictive-burst": "-.", "jurisdiction-shift": ":"}
+FLAG_COLOUR = "#495057"
+LEGEND_ROW = 0.075             # height of a legend row, as a fraction of the figure's
+FLAG_OFFSET = 0.12             # periods between the lines of two kinds flagged in one period
+
+
+def tick_positions(count: int) -> list[int]:
+    """The periods labelled on the axis: at most MAX_TICK_LABELS, evenly spaced, the last
+    (most recent) always among them."""
+    step = max(1, -(-count // MAX_TICK_LABELS))
+    return sorted({*range(count - 1, -1, -step)})
+
+
+def period_label(period: Period) -> str:
+    """A period's axis label with the number of instruments its shares are taken of."""
+    return f"{period.period}\nn={period.in_force}"
+
 
 def draw_trend_chart(periods: list[Period], flags: list[Flag], title: str | None = None) -> bytes:
-    """A line per paradigm share of instruments in force; a dashed line at each flagged period."""
+    """A line per paradigm share of instruments in force, drawn over the axes so none hides on
+    them; a vertical line per kind of shift flagged in a period; the count behind each period
+    under its label."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    labels = [p.period for p in periods]
-    figure, axes = pyplot.subplots(figsize=(8, 4.6), dpi=110)
+    positions = list(range(len(periods)))
+    figure, axes = pyplot.subplots(figsize=FIGURE_SIZE, dpi=DPI)
     try:
         for paradigm in PARADIGMS:
-            colour = PARADIGM_COLOURS[paradigm]
-            axes.plot(labels, [100 * p.shares[paradigm] for p in periods], marker="o",
-                      linewidth=2.2, color=colour, label=PARADIGM_NAMES[paradigm])
-        flagged = {f.period for f in flags}
-        for index, label in enumerate(labels):
-            if label in flagged:
-                axes.axvline(index, color="#6c757d", linestyle="--", linewidth=1)
-                kinds = sorted({f.kind for f in flags if f.period == label})
-                axes.annotate(", ".join(k.replace("-", " ") for k in kinds), (index, 97),
-                              rotation=90, fontsize=7, color="#495057", ha="right", va="top")
-        axes.set_ylim(0, 100)
-        axes.set_ylabel("share of instruments in force (%)")
-        axes.set_title(title or "Cross-border data-flow policy paradigms")
+            axes.plot(positions, [100 * p.shares[paradigm] for p in periods], marker="o",
+                      markersize=5, linewidth=2.2, color=PARADIGM_COLOURS[paradigm],
+                      label=PARADIGM_NAMES[paradigm], clip_on=False, zorder=3)
+        named: set[str] = set()
+        for index, period in enumerate(periods):
+            kinds = [kind for kind in FLAG_STYLES if any(f.period == period.period and f.kind == kind
+                                                         for f in flags)]
+            for order, kind in enumerate(kinds):  # several kinds side by side, centred on the period
+                axes.axvline(index + (order - (len(kinds) - 1) / 2) * FLAG_OFFSET, color=FLAG_COLOUR,
+                             linestyle=FLAG_STYLES[kind], linewidth=1.2, zorder=1,
+                             label=None if kind in named else kind.replace("-", " "))
+                named.add(kind)
+        axes.set_ylim(-MARGIN, 100 + MARGIN)
+        axes.set_yticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"], fontsize=9)
+        shown = tick_positions(len(periods))
+        axes.set_xticks(shown, [period_label(periods[i]) for i in shown], fontsize=9)
+        axes.set_xlim(-0.3, max(len(periods) - 0.7, 0.3))
+        axes.set_title(title or "Paradigm shares of instruments in force", fontsize=11)
         axes.grid(axis="y", alpha=0.3)
-        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8,
-                    frameon=False)
-        if len(labels) > 12:
-            axes.set_xticks(range(0, len(labels), max(1, len(labels) // 12)))
-        figure.autofmt_xdate()
-        figure.tight_layout()
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        lines, names = axes.get_legend_handles_labels()
+        rows = [(start, stop) for start, stop in ((0, len(PARADIGMS)), (len(PARADIGMS), len(lines)))
+                if start < stop]  # the paradigms on one row, the kinds of flag drawn on the next
+        for row, (start, stop) in enumerate(reversed(rows)):
+            figure.legend(lines[start:stop], names[start:stop], loc="lower center",
+                          bbox_to_anchor=(0.5, LEGEND_ROW * row), ncol=stop - start, fontsize=8.5,
+                          frameon=False, handlelength=2.2, columnspacing=1.2)
+        figure.tight_layout(rect=(0, LEGEND_ROW * len(rows), 1, 1))
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         return buffer.getvalue()

@@ -139,8 +139,8 @@ def compute_trends(histories: list[InstrumentHistory], by: str = "year",
                 flags.append(Flag("share-move", label, f"{paradigm} share {direction} to "
                                   f"{period.shares[paradigm]:.0%} (previous mean {mean:.0%})",
                                   paradigm, instruments=_entered(histories, start, end, paradigm)))
-        if len(new_restrictive) >= BURST_MIN:
-            mean = sum(len(p.new_restrictive) for p in earlier) / len(earlier) if earlier else 0.0
+        if earlier and len(new_restrictive) >= BURST_MIN:  # a first period has no mean to beat
+            mean = sum(len(p.new_restrictive) for p in earlier) / len(earlier)
             if len(new_restrictive) >= BURST_FACTOR * mean:
                 flags.append(Flag("restrictive-burst", label,
                                   f"{len(new_restrictive)} new restrictive instruments "

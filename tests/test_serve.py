@@ -84,13 +84,14 @@ class Server:
             return Answer(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
 
 
-def start_server(db: str, env: dict[str, str] | None = None) -> Server:
-    """`policywatch --db DB serve` in its own process, returned once it answers."""
+def start_server(db: str, env: dict[str, str] | None = None, config: Path | None = None) -> Server:
+    """`policywatch --db DB [--config FILE] serve` in its own process, returned once it answers."""
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}
     child_env.update(PYTHONPATH=str(ROOT), **(env or {}))
-    process = subprocess.Popen([sys.executable, "-m", "policywatch", "--db", db, "serve",
-                                "--port", str(port)], cwd=ROOT, env=child_env,
+    configured = ["--config", str(config)] if config else []
+    process = subprocess.Popen([sys.executable, "-m", "policywatch", "--db", db, *configured,
+                                "serve", "--port", str(port)], cwd=ROOT, env=child_env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:
@@ -261,6 +262,57 @@ def test_the_feed_is_atom_with_one_stable_entry_per_event(server):
     chinese = feedparser.parse(server.get("/feed.atom?jurisdiction=cn").body)
     assert [e.title for e in chinese.entries] == [f"amended: {CHINESE_TITLE}", f"new: {CHINESE_TITLE}"]
     assert "modified 第三十八条" in chinese.entries[0].content[0].value
+
+
+SUBSCRIPTIONS = """
+[[subscriptions]]
+name = "eu-amended"
+recipients = ["eu@example.org"]
+jurisdictions = ["eu"]
+changes = ["amended"]
+
+[[subscriptions]]
+name = "china"
+notify = ["json://127.0.0.1:9/"]
+jurisdictions = ["CN"]
+"""
+
+
+@pytest.fixture(scope="module")
+def subscribed(server, tmp_path_factory) -> Iterator[Server]:
+    """The same store served with a configuration of two subscriptions."""
+    config = tmp_path_factory.mktemp("subscribed") / "policywatch.toml"
+    config.write_text(SUBSCRIPTIONS, encoding="utf-8")
+    running = start_server(server.db, config=config)
+    yield running
+    stop_server(running)
+
+
+def test_each_subscription_has_its_feed_with_its_own_filters(subscribed):
+    for name, query in (("eu-amended", "jurisdiction=EU&change=amended"), ("china", "jurisdiction=CN")):
+        answer = subscribed.get(f"/feed/{name}.atom")
+        assert answer.status == 200 and answer.headers["content-type"].startswith("application/atom+xml")
+        feed = feedparser.parse(answer.body)
+        assert not feed.bozo and feed.version == "atom10"
+        filtered = feedparser.parse(subscribed.get(f"/feed.atom?{query}").body)
+        assert [e.id for e in feed.entries] == [e.id for e in filtered.entries]
+        assert feed.feed.link == f"{subscribed.base}/?{query}"
+    titles = [e.title for e in feedparser.parse(subscribed.get("/feed/eu-amended.atom").body).entries]
+    assert titles == ["amended: Transfer rules"]
+
+
+def test_an_unknown_subscription_feed_is_a_404_in_one_line(subscribed, server):
+    answer = subscribed.get("/feed/weekly.atom")
+    assert answer.status == 404
+    assert answer.text == "no subscription 'weekly' (subscriptions: eu-amended, china)\n"
+    assert server.get("/feed/china.atom").text == "no subscription 'china' (subscriptions: none configured)\n"
+
+
+def test_the_changes_page_of_a_subscription_filter_links_to_its_feed(subscribed):
+    assert 'href="/feed/eu-amended.atom"' in subscribed.get("/?jurisdiction=EU&change=amended").text
+    assert 'href="/feed/china.atom"' in subscribed.get("/?jurisdiction=cn").text
+    unfiltered = subscribed.get("/").text
+    assert "/feed/eu-amended.atom" not in unfiltered and "/feed/china.atom" not in unfiltered
 
 
 # the JSON API

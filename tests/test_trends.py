@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import date, datetime
 
@@ -104,3 +105,40 @@ def test_trends_command_with_chart(tmp_path, db_url):
     data = run_cli("trends", "--format", "json", db=db_url).json()
     assert [p["shares"]["restrictive"] for p in data["periods"]] == [0.0, 0.0, 0.333, 0.667]
     assert any(f["kind"] == "jurisdiction-shift" and f["period"] == "2024" for f in data["flags"])
+
+
+def test_the_first_period_has_no_predecessor_to_flag_a_burst_against():
+    """Five restrictive laws in the first year are where the record starts, not a burst; the
+    same five after a quiet year are one."""
+    def laws(year: int) -> list[InstrumentHistory]:
+        return [InstrumentHistory(f"r{year}-{n}", f"Law {n}", "XX", "national", date(year, 3, 1),
+                                  ((date(year, 3, 1), "restrictive"),)) for n in range(5)]
+    quiet = [InstrumentHistory("p", "Old law", "XX", "national", date(2020, 1, 1),
+                               ((date(2020, 1, 1), "prudent"),))]
+    _, flags = compute_trends(laws(2021), "year")
+    assert flags == []
+    _, flags = compute_trends(quiet + laws(2021), "year")
+    assert [(f.kind, f.period) for f in flags if f.kind == "restrictive-burst"] == [
+        ("restrictive-burst", "2021")]
+
+
+def test_the_chart_is_drawn_for_the_mail_width_with_counts_and_few_labels():
+    """Twice the 584 px the digest shows it at; each labelled period says how many instruments
+    its shares are of; a long history keeps to a few labels, the latest among them."""
+    from PIL import Image
+
+    from paradigms.chart import (
+        MAX_TICK_LABELS,
+        SHOWN_WIDTH_PX,
+        draw_trend_chart,
+        period_label,
+        tick_positions,
+    )
+
+    periods, flags = compute_trends(planted_history(), "quarter")
+    image = Image.open(io.BytesIO(draw_trend_chart(periods, flags)))
+    assert image.format == "PNG" and image.size[0] == 2 * SHOWN_WIDTH_PX
+    shown = tick_positions(len(periods))
+    assert len(periods) > MAX_TICK_LABELS >= len(shown) and shown[-1] == len(periods) - 1
+    assert period_label(periods[-1]) == f"{periods[-1].period}\nn={periods[-1].in_force}"
+    assert tick_positions(3) == [0, 1, 2]

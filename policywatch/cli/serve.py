@@ -19,7 +19,8 @@ DEFAULT_PORT = 8780
 @pass_app
 def serve(app: App, host: str, port: int) -> None:
     """A read-only web view of the store: changes, instruments with word-marked diffs, trends,
-    source health; Atom feeds of any filter (/feed.atom) and a JSON API (/api/openapi.json).
+    source health; Atom feeds of any filter (/feed.atom) and of each configured subscription
+    (/feed/NAME.atom), and a JSON API (/api/openapi.json).
 
     \b
     Example:
@@ -48,8 +49,8 @@ def serve(app: App, host: str, port: int) -> None:
     click.echo(f"serving {app.database_url} read-only on http://{shown}:{port}/ (Ctrl-C stops)",
                err=True)
     hosts = LOOPBACK_NAMES if is_loopback(host) else ("*",)
-    uvicorn.run(create_app(store, credentials, hosts), host=host, port=port, log_level="warning",
-                server_header=False, proxy_headers=False)
+    uvicorn.run(create_app(store, credentials, hosts, app.config.subscriptions), host=host,
+                port=port, log_level="warning", server_header=False, proxy_headers=False)
 
 
 COMMANDS = (serve,)

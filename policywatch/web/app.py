@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from alerts.settings import DigestFilter, Subscription
 from paradigms.trends import compute_trends, trends_json
 from policywatch.cli.history import provision_refs
 from policywatch.web.chart import trend_chart
@@ -38,7 +39,7 @@ from policywatch.web.params import (
     refuse_nul,
     single,
 )
-from policywatch.web.reads import history_page, instrument_json, status_json
+from policywatch.web.reads import history_page, instrument_json, status_json, subscription_events
 from policywatch.web.security import LOOPBACK_NAMES, Credentials, Guard
 from policywatch.web.store import ReadOnlyStore
 from storage import queries
@@ -76,8 +77,9 @@ def query_with(request: Request, **changes: str | None) -> str:
 class Views:
     """The handlers, sharing one read-only store and one template environment."""
 
-    def __init__(self, store: ReadOnlyStore) -> None:
+    def __init__(self, store: ReadOnlyStore, subscriptions: tuple[Subscription, ...] = ()) -> None:
         self.store = store
+        self.subscriptions = {s.name: s for s in subscriptions}
         self.jinja = templates()
 
     def page(self, name: str, request: Request, **context: Any) -> HTMLResponse:
@@ -110,6 +112,8 @@ class Views:
                          next_query=query_with(request, cursor=next_cursor.encode())
                          if next_cursor else None,
                          feed_query=query_with(request, cursor=None, limit=None),
+                         subscription_feeds=[name for name, s in self.subscriptions.items()
+                                             if shown_by(s.filter, asked.where)],
                          first_page=asked.cursor is None)
 
     def instrument(self, request: Request) -> HTMLResponse:
@@ -160,13 +164,22 @@ class Views:
         with self.store.sessions() as session:
             asked = history_request(session, request.query_params)
             rows, _ = history_page(session, asked.where, None, min(asked.size, FEED_ENTRIES))
-        base = str(request.base_url).rstrip("/")
         query = query_with(request)
-        body = atom_feed(rows, f"{base}/feed.atom" + (f"?{query}" if query else ""),
-                         f"{base}/" + (f"?{query}" if query else ""),
-                         lambda uid: base + instrument_path(uid),
-                         f"change events{' where ' + query if query else ''}")
-        return Response(body, media_type="application/atom+xml; charset=utf-8")
+        return atom_response(request, rows, "/feed.atom" + (f"?{query}" if query else ""), query,
+                             f"change events{' where ' + query if query else ''}")
+
+    def subscription_feed(self, request: Request) -> Response:
+        only_known(request.query_params, ())
+        name = request.path_params["name"]
+        subscription = self.subscriptions.get(name)
+        if subscription is None:
+            known = ", ".join(self.subscriptions) or "none configured"
+            raise HTTPException(404, f"no subscription {name!r} (subscriptions: {known})")
+        with self.store.sessions() as session:
+            rows = subscription_events(session, subscription.filter, FEED_ENTRIES)
+        return atom_response(request, rows, f"/feed/{quote(name)}.atom",
+                             subscription_query(subscription.filter),
+                             f"change events of the subscription {name}")
 
     def paradigm_css(self, request: Request) -> Response:
         rules = "\n".join(f".p-{name} {{ background: {colour}; color: #fff; }}\n"
@@ -227,6 +240,35 @@ class Views:
         return by
 
 
+def atom_response(request: Request, rows: list[dict], feed_path: str, page_query: str,
+                  subtitle: str) -> Response:
+    """The Atom feed of `rows` served at `feed_path`, its page the changes page of `page_query`."""
+    base = str(request.base_url).rstrip("/")
+    body = atom_feed(rows, base + feed_path, f"{base}/" + (f"?{page_query}" if page_query else ""),
+                     lambda uid: base + instrument_path(uid), subtitle)
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+def subscription_query(wanted: DigestFilter) -> str:
+    """The changes page's query string for a subscription's filter (its levels aside, which the
+    page does not filter by)."""
+    chosen = {"jurisdiction": wanted.jurisdictions, "source": wanted.sources,
+              "change": wanted.changes, "paradigm": wanted.paradigms}
+    pairs = [(name, ",".join(given)) for name, given in chosen.items() if given]
+    return urlencode(pairs + ([("search", wanted.search)] if wanted.search else []))
+
+
+def shown_by(wanted: DigestFilter, where: queries.HistoryFilter) -> bool:
+    """Is the changes page of `where` the page of a subscription filtering by `wanted`?"""
+    def same(left: tuple[str, ...], right: tuple[str, ...]) -> bool:
+        return {v.lower() for v in left} == {v.lower() for v in right}
+
+    return (not wanted.levels and where.since is None and where.until is None and where.include_baseline
+            and same(wanted.jurisdictions, where.jurisdictions)
+            and same(wanted.sources, where.sources) and same(wanted.changes, where.changes)
+            and same(wanted.paradigms, where.paradigms) and wanted.search == where.search)
+
+
 def provision_view(changes: ProvisionChanges, old_text: str, new_text: str) -> list[dict[str, Any]]:
     """Each changed provision with its before and after as word runs: the whole provision when
     it is matched by reference, else the changed span with its context."""
@@ -273,17 +315,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(store: ReadOnlyStore, credentials: Credentials | None = None,
-               hosts: tuple[str, ...] = LOOPBACK_NAMES) -> Starlette:
+               hosts: tuple[str, ...] = LOOPBACK_NAMES,
+               subscriptions: tuple[Subscription, ...] = ()) -> Starlette:
     """The application over `store`, answering requests addressed to `hosts` (on loopback, the
     names of this machine only: a rebinding attacker's name is refused); every client must
-    present `credentials` when there are any."""
-    views = Views(store)
+    present `credentials` when there are any. Each of `subscriptions` has its own feed."""
+    views = Views(store, subscriptions)
     routes = [
         Route("/", views.changes, name="changes"),
         Route("/instrument/{uid:path}", views.instrument, name="instrument"),
         Route("/trends", views.trends, name="trends"),
         Route("/sources", views.sources, name="sources"),
         Route("/feed.atom", views.feed, name="feed"),
+        Route("/feed/{name}.atom", views.subscription_feed, name="subscription_feed"),
         Route("/paradigms.css", views.paradigm_css),
         Route("/api/history", views.api_history),
         Route("/api/instrument/{uid:path}", views.api_instrument),

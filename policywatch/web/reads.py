@@ -8,12 +8,13 @@ queries so that both front ends build them in one place.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from alerts.settings import DigestFilter
 from policywatch.cli.app import iso
 from storage import queries
 from storage.models import Instrument
@@ -67,6 +68,20 @@ def history_page(session: Session, where: queries.HistoryFilter, cursor: Cursor 
     return page, Cursor(datetime.strptime(last, STAMP), same)
 
 
+def subscription_events(session: Session, wanted: DigestFilter, size: int) -> list[dict]:
+    """The newest `size` events a subscription's digest would carry: `wanted.accepts` decides, as
+    it does for the digest; the query is narrowed by the filter's jurisdictions and sources
+    first, so a selective subscription does not read the whole history."""
+    where = queries.HistoryFilter(jurisdictions=wanted.jurisdictions, sources=wanted.sources)
+    chosen: list[dict] = []
+    cursor: Cursor | None = None
+    while True:
+        rows, cursor = history_page(session, where, cursor, size)
+        chosen += [row for row in rows if wanted.accepts(row)]
+        if len(chosen) >= size or cursor is None:
+            return chosen[:size]
+
+
 def instrument_json(session: Session, found: Instrument) -> dict[str, Any]:
     """One instrument as `policywatch show --format json` gives it: metadata, versions and events
     (newest first)."""
@@ -87,13 +102,15 @@ def instrument_json(session: Session, found: Instrument) -> dict[str, Any]:
 
 
 def status_json(session: Session) -> dict[str, Any]:
-    """What `policywatch status --format json` gives: sources, daemon, digests and outbox."""
+    """What `policywatch status --format json` gives: sources (with their last run's coverage
+    warnings), daemon, digests and outbox."""
     next_runs = {job: iso(moment) for job, moment in queries.scheduled_jobs(session).items()}
     sources = [{"source": h.source.id, "jurisdiction": h.source.jurisdiction,
                 "instruments": h.instruments, "last_check": iso(h.source.last_attempt_at),
                 "last_success": iso(h.source.last_success_at),
                 "failures": h.source.consecutive_failures, "error_kind": h.source.last_error_kind,
-                "last_error": h.source.last_error, "next_run": next_runs.get(f"check:{h.source.id}")}
+                "last_error": h.source.last_error, "next_run": next_runs.get(f"check:{h.source.id}"),
+                "warnings": [asdict(w) for w in h.warnings]}
                for h in queries.source_health(session)]
     daemon = queries.daemon_state(session)
     last_jobs = queries.last_job_outcomes(session)

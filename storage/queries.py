@@ -381,3 +381,39 @@ def _published(value: str | None):
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def iso_stamp(moment: datetime | None) -> str | None:
+    """A stored (naive UTC) moment as the JSON of every command and the API write it."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def status_report(session: Session) -> dict[str, Any]:
+    """What `policywatch status --format json` and `/api/status` give: sources (with their
+    warnings), the daemon, digests (next run, last outcome), outbox and notification counts."""
+    from storage.deliveries import delivery_counts
+    from storage.runs import pid_alive
+
+    next_runs = {job: iso_stamp(moment) for job, moment in scheduled_jobs(session).items()}
+    sources = [{"source": h.source.id, "jurisdiction": h.source.jurisdiction,
+                "instruments": h.instruments, "last_check": iso_stamp(h.source.last_attempt_at),
+                "last_success": iso_stamp(h.source.last_success_at),
+                "failures": h.source.consecutive_failures, "error_kind": h.source.last_error_kind,
+                "last_error": h.source.last_error, "next_run": next_runs.get(f"check:{h.source.id}"),
+                "warnings": [{"kind": w.kind, "url": w.url, "message": w.message}
+                             for w in h.warnings]}
+               for h in source_health(session)]
+    daemon = daemon_state(session)
+    last_jobs = last_job_outcomes(session)
+    running = bool(daemon and daemon.pid and daemon.started_at and pid_alive(daemon.pid))
+    digests = [{"job": job, "next_run": next_runs[job],
+                "last_outcome": last_jobs[job][0] if job in last_jobs else None,
+                "last_detail": last_jobs[job][1] if job in last_jobs else None}
+               for job in sorted(job for job in next_runs if job.startswith("digest:"))]
+    return {"sources": sources,
+            "daemon": {"running": running, "pid": daemon.pid if daemon else None,
+                       "started_at": iso_stamp(daemon.started_at) if daemon else None,
+                       "heartbeat_at": iso_stamp(daemon.heartbeat_at) if daemon else None,
+                       "stopped_at": iso_stamp(daemon.stopped_at) if daemon else None},
+            "digests": digests, "outbox": outbox_counts(session),
+            "notifications": delivery_counts(session)}

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
 
-from policywatch.cli.app import App, iso, pass_app, sources_option
+from policywatch.cli.app import App, pass_app, sources_option
 from policywatch.output import format_option, render, render_object
 
 if TYPE_CHECKING:
-    from storage.queries import SourceWarning
+    pass
 
 
 @click.command()
@@ -60,62 +59,43 @@ def status(app: App, fmt: str) -> None:
       policywatch status --format json
     """
     from storage import queries
-    from storage.runs import pid_alive
 
     with app.store().sessions() as session:
-        next_runs = {job: iso(moment) for job, moment in queries.scheduled_jobs(session).items()}
-        healths = queries.source_health(session)
-        rows = [{"source": h.source.id, "jurisdiction": h.source.jurisdiction,
-                 "instruments": h.instruments, "last_check": iso(h.source.last_attempt_at),
-                 "last_success": iso(h.source.last_success_at),
-                 "failures": h.source.consecutive_failures, "error_kind": h.source.last_error_kind,
-                 "last_error": h.source.last_error, "next_run": next_runs.get(f"check:{h.source.id}"),
-                 "warnings": [asdict(w) for w in h.warnings]}
-                for h in healths]
-        daemon = queries.daemon_state(session)
-        outbox = queries.outbox_counts(session)
-        last_jobs = queries.last_job_outcomes(session)
-    running = bool(daemon and daemon.pid and daemon.started_at and pid_alive(daemon.pid))
-    digests = [{"job": job, "next_run": next_runs[job],
-                "last_outcome": last_jobs[job][0] if job in last_jobs else None,
-                "last_detail": last_jobs[job][1] if job in last_jobs else None}
-               for job in sorted(job for job in next_runs if job.startswith("digest:"))]
+        report = queries.status_report(session)
     if fmt in ("json", "ndjson"):
-        click.echo(render_object({
-            "sources": rows,
-            "daemon": {"running": running, "pid": daemon.pid if daemon else None,
-                       "started_at": iso(daemon.started_at) if daemon else None,
-                       "heartbeat_at": iso(daemon.heartbeat_at) if daemon else None,
-                       "stopped_at": iso(daemon.stopped_at) if daemon else None},
-            "digests": digests, "outbox": outbox}, fmt))
+        click.echo(render_object(report, fmt))
         return
-    table = [{**row, "warnings": len(h.warnings),
-              "first_warning": warning_line(h.warnings[0]) if h.warnings else None}
-             for row, h in zip(rows, healths, strict=True)]
+    table = [{**row, "warnings": len(row["warnings"]),
+              "first_warning": warning_line(row["warnings"][0]) if row["warnings"] else None}
+             for row in report["sources"]]
     click.echo(render(table, ["source", "jurisdiction", "instruments", "last_check", "last_success",
                               "failures", "error_kind", "next_run", "last_error", "warnings",
                               "first_warning"], fmt, whole=("first_warning",)))
     if fmt != "table":
         return
-    if running and daemon and daemon.started_at:
-        uptime = datetime.now(UTC).replace(tzinfo=None) - daemon.started_at
-        click.echo(f"\ndaemon: running, pid {daemon.pid}, up {str(uptime).split('.')[0]}, "
-                   f"last heartbeat {iso(daemon.heartbeat_at)}")
+    daemon = report["daemon"]
+    if daemon["running"]:
+        started = datetime.strptime(daemon["started_at"], "%Y-%m-%dT%H:%M:%SZ")
+        uptime = datetime.now(UTC).replace(tzinfo=None) - started
+        click.echo(f"\ndaemon: running, pid {daemon['pid']}, up {str(uptime).split('.')[0]}, "
+                   f"last heartbeat {daemon['heartbeat_at']}")
     else:
-        stopped = f" (last stopped {iso(daemon.stopped_at)})" if daemon and daemon.stopped_at else ""
+        stopped = f" (last stopped {daemon['stopped_at']})" if daemon["stopped_at"] else ""
         click.echo(f"\ndaemon: not running{stopped}")
-    for digest in digests:
+    for digest in report["digests"]:
         last = f", last: {digest['last_outcome']} ({digest['last_detail']})" \
             if digest["last_outcome"] else ""
         click.echo(f"{digest['job']}: next {digest['next_run']}{last}")
-    click.echo("outbox: " + (", ".join(f"{n} {state}" for state, n in sorted(outbox.items()))
-                             or "empty"))
+    for name, counts in (("outbox", report["outbox"]), ("notifications", report["notifications"])):
+        if name == "outbox" or counts:
+            click.echo(f"{name}: " + (", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+                                      or "empty"))
 
 
-def warning_line(warning: SourceWarning) -> str:
+def warning_line(warning: dict[str, str | None]) -> str:
     """One warning as the table shows it, whole: its kind, the page and what was wrong."""
-    where = f"{warning.url}: " if warning.url else ""
-    return f"{warning.kind}: {where}{warning.message}"
+    where = f"{warning['url']}: " if warning["url"] else ""
+    return f"{warning['kind']}: {where}{warning['message']}"
 
 
 COMMANDS = (run, status)

@@ -39,7 +39,7 @@ from policywatch.web.params import (
     refuse_nul,
     single,
 )
-from policywatch.web.reads import history_page, instrument_json, status_json, subscription_events
+from policywatch.web.reads import history_page, instrument_json, subscription_events
 from policywatch.web.security import LOOPBACK_NAMES, Credentials, Guard
 from policywatch.web.store import ReadOnlyStore
 from storage import queries
@@ -157,7 +157,7 @@ class Views:
     def sources(self, request: Request) -> HTMLResponse:
         only_known(request.query_params, ())
         with self.store.sessions() as session:
-            status = status_json(session)
+            status = queries.status_report(session)
         return self.page("sources.html", request, status=status)
 
     def feed(self, request: Request) -> Response:
@@ -226,7 +226,7 @@ class Views:
     def api_status(self, request: Request) -> JSONResponse:
         only_known(request.query_params, ())
         with self.store.sessions() as session:
-            return json_response(status_json(session))
+            return json_response(queries.status_report(session))
 
     def api_openapi(self, request: Request) -> JSONResponse:
         return json_response(openapi_document())

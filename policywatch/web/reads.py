@@ -8,7 +8,7 @@ queries so that both front ends build them in one place.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,6 @@ from alerts.settings import DigestFilter
 from policywatch.cli.app import iso
 from storage import queries
 from storage.models import Instrument
-from storage.runs import pid_alive
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 _CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\.(\d{1,6})$")
@@ -99,29 +98,3 @@ def instrument_json(session: Session, found: Instrument) -> dict[str, Any]:
             "doc_type": found.doc_type, "language": found.language, "published": found.published,
             "status": found.status, "first_seen_at": iso(found.first_seen_at),
             "versions": versions, "events": events}
-
-
-def status_json(session: Session) -> dict[str, Any]:
-    """What `policywatch status --format json` gives: sources (with their last run's coverage
-    warnings), daemon, digests and outbox."""
-    next_runs = {job: iso(moment) for job, moment in queries.scheduled_jobs(session).items()}
-    sources = [{"source": h.source.id, "jurisdiction": h.source.jurisdiction,
-                "instruments": h.instruments, "last_check": iso(h.source.last_attempt_at),
-                "last_success": iso(h.source.last_success_at),
-                "failures": h.source.consecutive_failures, "error_kind": h.source.last_error_kind,
-                "last_error": h.source.last_error, "next_run": next_runs.get(f"check:{h.source.id}"),
-                "warnings": [asdict(w) for w in h.warnings]}
-               for h in queries.source_health(session)]
-    daemon = queries.daemon_state(session)
-    last_jobs = queries.last_job_outcomes(session)
-    running = bool(daemon and daemon.pid and daemon.started_at and pid_alive(daemon.pid))
-    digests = [{"job": job, "next_run": next_runs[job],
-                "last_outcome": last_jobs[job][0] if job in last_jobs else None,
-                "last_detail": last_jobs[job][1] if job in last_jobs else None}
-               for job in sorted(job for job in next_runs if job.startswith("digest:"))]
-    return {"sources": sources,
-            "daemon": {"running": running, "pid": daemon.pid if daemon else None,
-                       "started_at": iso(daemon.started_at) if daemon else None,
-                       "heartbeat_at": iso(daemon.heartbeat_at) if daemon else None,
-                       "stopped_at": iso(daemon.stopped_at) if daemon else None},
-            "digests": digests, "outbox": queries.outbox_counts(session)}

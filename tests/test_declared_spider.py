@@ -13,9 +13,8 @@ from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from crawlers.catalogue import Source, parse_declaration, sources_to_json
-from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem
+from crawlers.items import EntryPageSeen, FetchProblem
 from crawlers.progress import Progress
-from crawlers.signals import item_recorded
 from crawlers.spiders.declared import DeclaredSpider
 from storage.database import Store
 from storage.runs import upsert_source
@@ -159,22 +158,6 @@ def test_a_sitemap_index_leads_to_its_sitemaps_and_is_not_remembered(db):
     [broken] = answer(spider, "sitemap", f"{SITE}/sitemap.xml", b"<html>not a sitemap</html>")
     assert isinstance(broken, FetchProblem) and broken.kind == "invalid"
     assert broken.message == "sitemap: not a sitemap (root element <html>)"
-
-
-def test_progress_prints_one_line_per_recorded_answer(db, capsys):
-    crawler = get_crawler(settings_dict={"POLICYWATCH_PROGRESS": True})
-    progress = Progress.from_crawler(crawler)
-    progress.spider_opened(DeclaredSpider(sources=[declared_source()], db=db))
-    fetched = DocumentFetched("gb-regulator", f"{SITE}/a", f"{SITE}/a", 200, {}, b"", None)
-    crawler.signals.send_catch_log(signal=item_recorded, item=fetched, outcome="new")
-    crawler.signals.send_catch_log(signal=item_recorded, item=EntryPageSeen(
-        "gb-regulator", f"{SITE}/guidance", {}, [], None), outcome="entry-page")
-    problem = FetchProblem("gb-regulator", f"{SITE}/b", "transient", "HTTP 500")
-    crawler.signals.send_catch_log(signal=item_recorded, item=problem, outcome="error")
-    assert capsys.readouterr().err.splitlines() == [
-        f"[    1] gb-regulator  new        {SITE}/a",
-        f"[    2] gb-regulator  error      {SITE}/b",
-    ]
 
 
 def test_progress_is_off_unless_asked_for():

@@ -57,7 +57,7 @@ def page_url(port: int, hosts: int, page: int) -> str:
 class BigWeb:
     def __init__(self, hosts: int, pages: int, latency: float) -> None:
         self.hosts, self.pages, self.latency = hosts, pages, latency
-        self.noise, self.changed = 1, set()
+        self.noise, self.changed = 1, set[int]()
         self.changed_at = FIRST_REVISION  # when the changed pages were edited
         self.counters = {"requests": 0, "not_modified": 0, "body_bytes": 0}
         self.pool = paragraphs()
@@ -127,6 +127,7 @@ class BigWeb:
     async def handle(self, request: web.Request) -> web.Response:
         self.counters["requests"] += 1
         await asyncio.sleep(self.latency)
+        assert request.transport is not None
         host = int(request.transport.get_extra_info("sockname")[0].rsplit(".", 1)[1])
         path = request.path
         if path == "/robots.txt":

@@ -84,6 +84,7 @@ class Web:
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "bigweb.py"), "--port", str(port), "--hosts", str(hosts),
              "--pages", str(pages), "--latency", str(latency)], stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
         self.process.stdout.readline()  # "serving …"
 
     def control(self, path: str) -> dict:
@@ -127,7 +128,7 @@ def urlwatch_files(folder: Path, urls: list[str], with_filter: bool) -> tuple[Pa
     folder.mkdir(parents=True, exist_ok=True)
     jobs = []
     for url in urls:
-        job = {"name": url.rsplit("/", 1)[-1], "url": url}
+        job: dict[str, object] = {"name": url.rsplit("/", 1)[-1], "url": url}
         if with_filter:
             job["filter"] = [{"css": "article.instrument"}, {"html2text": "re"}]
         jobs.append(json.dumps(job))

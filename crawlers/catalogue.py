@@ -99,6 +99,9 @@ class Source(Strict):
     languages: tuple[str, ...] = ("en",)
     every: str = "1d"
     relevance: Literal["auto", "all"] = "auto"
+    # "browser": its pages are loaded in a headless Chromium and read as rendered (pages built by
+    # scripts); "served": read as the server sends them.
+    render: Literal["served", "browser"] = "served"
     entries: tuple[Entry, ...] = Field(min_length=1)
     extract: Extract = Extract()
 

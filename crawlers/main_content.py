@@ -176,10 +176,18 @@ def with_title_heading(text: str, body: LexborNode, sections: set[str]) -> str:
     if heading is None:
         return text
     line = " ".join(heading.text(separator=" ").split())
-    if not line or _squeezed(line) in _squeezed(text[:len(line) + 2000]) or \
+    if not line or _opens_a_line(_squeezed(line), text[:len(line) + 2000]) or \
             _in_chrome(heading) or _squeezed(line) in sections:
         return text
     return f"{line}\n{text}"
+
+
+def _opens_a_line(squeezed: str, text: str) -> bool:
+    """Whether a line of `text` starts with `squeezed` (a heading's text, whitespace squeezed
+    out): the heading is there itself, not only as words of another line (an article
+    "Article 46: Transfers …" under a page titled "Transfers …")."""
+    return any(_squeezed(_TRAFILATURA_MARKS.sub("", line)).startswith(squeezed)
+               for line in text.splitlines())
 
 
 def navigation_labels(body: LexborNode) -> set[str]:

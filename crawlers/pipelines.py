@@ -37,7 +37,7 @@ from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, N
 from crawlers.main_content import Block
 from crawlers.signals import item_recorded
 from crawlers.spiders.declared import DeclaredSpider
-from crawlers.visible_text import page_coverage_warning
+from crawlers.visible_text import SHELL_WARNING, page_coverage_warning, page_is_script_shell
 from paradigms.classifier import classify_text
 from storage.blocks import remember_block, remembered_blocks
 from storage.database import Store
@@ -224,8 +224,10 @@ class RecordPipeline:
         A newly found document of a `relevance: auto` source is classified once, here."""
         if isinstance(extracted, ExtractionError):
             problem = extraction_problem(extracted)
-            record_problem(session, self.run_id, item.source_id, item.url, problem.kind,
-                           problem.message)
+            html = self._html(item) if problem.kind == EXTRACTION else None
+            message = SHELL_WARNING if html is not None and page_is_script_shell(html) \
+                else problem.message
+            record_problem(session, self.run_id, item.source_id, item.url, problem.kind, message)
             return ERROR
         source = self.declared[item.source_id]
         info = SourceInfo(source.id, source.jurisdiction, source.level,

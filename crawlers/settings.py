@@ -35,6 +35,9 @@ RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429 and 503 go through Retr
 REDIRECT_MAX_TIMES = 5  # every hop is checked against the declared hosts (DeclaredHostsMiddleware)
 HTTPERROR_ALLOW_ALL = True  # the spider classifies every status itself
 DNS_TIMEOUT = 10
+# Scrapy's HTTP handler, with the pages of `render: browser` sources rendered in Chromium.
+DOWNLOAD_HANDLERS = {"http": "crawlers.browser.BrowserDownloadHandler",
+                     "https": "crawlers.browser.BrowserDownloadHandler"}
 
 # How long a Retry-After (429/503) may make us wait, and how many times we try again.
 POLICYWATCH_RETRY_AFTER_MAX = 120

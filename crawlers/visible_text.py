@@ -44,11 +44,19 @@ def is_script_shell(html: str, visible_characters: int) -> bool:
     return visible_characters < SHELL_CHARACTERS and "<script" in html.lower()
 
 
+SHELL_WARNING = "no text without JavaScript: the page is rendered by scripts"
+
+
+def page_is_script_shell(html: str) -> bool:
+    """`is_script_shell` of a page's markup."""
+    return is_script_shell(html, len(visible_text(parse(html))))
+
+
 def coverage_warning(watched_characters: int, visible_characters: int,
                      script_shell: bool = False) -> str | None:
     """One line when the watched text is empty or a small share of what the page shows."""
     if script_shell and watched_characters < SHELL_CHARACTERS:
-        return "no text without JavaScript: the page is rendered by scripts"
+        return SHELL_WARNING
     if watched_characters == 0:
         return f"watching nothing of {visible_characters:,} visible characters"
     if visible_characters and watched_characters < THIN_SHARE * visible_characters:

@@ -24,6 +24,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawlers.browser import RENDERED, BrowserMissing
 from crawlers.catalogue import Entry, Source, sources_from_json
 from crawlers.decoding import decode_body
 from crawlers.errors import Limits, Problem, failure_problem, status_problem
@@ -131,6 +132,7 @@ class DeclaredSpider(scrapy.Spider):
         self.known_urls = {(k.source_id, k.url) for k in self.known}
         self.queued: set[tuple[str, str]] = set()
         self.discovery_started = False
+        self.without_browser: set[str] = set()  # sources whose `render: browser` had no Chromium
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> DeclaredSpider:
@@ -145,7 +147,7 @@ class DeclaredSpider(scrapy.Spider):
             yield Request(
                 known.url, callback=self.parse_document, errback=self.on_error, dont_filter=True,
                 headers=_conditional(known.etag, known.last_modified), priority=10,
-                meta=self._meta(source, instrument_id=known.id, watched=True))
+                meta=self._meta(source, rendered=True, instrument_id=known.id, watched=True))
         if not self.known:
             self.discovery_started = True
             for request in self.entry_requests():
@@ -173,7 +175,8 @@ class DeclaredSpider(scrapy.Spider):
         cached = self.entry_cache.get(url)
         headers = _conditional(cached.etag, cached.last_modified) if cached else {}
         return Request(url, callback=self.parse_entry, errback=self.on_error, headers=headers,
-                       meta=self._meta(source, entry=entry, page=page), priority=5)
+                       meta=self._meta(source, rendered=entry.type == "listing", entry=entry,
+                                       page=page), priority=5)
 
     def document_requests(self, source: Source, urls: list[str], found_on: str,
                           watched: bool = False) -> Iterator[Request]:
@@ -185,10 +188,14 @@ class DeclaredSpider(scrapy.Spider):
             dropped = self.dropped.get(key) if not watched else None
             yield Request(url, callback=self.parse_document, errback=self.on_error,
                           headers=_conditional(*dropped) if dropped else {},
-                          meta=self._meta(source, found_on=found_on, watched=watched))
+                          meta=self._meta(source, rendered=True, found_on=found_on,
+                                          watched=watched))
 
-    def _meta(self, source: Source, **extra: Any) -> dict[str, Any]:
-        return {"source": source.id, "allowed_origins": source.origins, **extra}
+    def _meta(self, source: Source, rendered: bool = False, **extra: Any) -> dict[str, Any]:
+        """A request's meta; `rendered`: an HTML page (a document, a listing), which a source
+        declared `render: browser` has loaded in the browser (`crawlers.browser`)."""
+        render = {"render": RENDERED} if rendered and source.render == RENDERED else {}
+        return {"source": source.id, "allowed_origins": source.origins, **render, **extra}
 
     # --- callbacks ---------------------------------------------------------------------
     def parse_entry(self, response: Response) -> Iterator[Any]:
@@ -249,5 +256,11 @@ class DeclaredSpider(scrapy.Spider):
         limits = Limits(request.meta.get("download_timeout") or settings.getfloat("DOWNLOAD_TIMEOUT"),
                         request.meta.get("download_maxsize") or settings.getint("DOWNLOAD_MAXSIZE"))
         assert failure.value is not None  # an errback's failure always holds its error
+        if isinstance(failure.value, BrowserMissing):  # one line per source, not one per page
+            if request.meta["source"] not in self.without_browser:
+                self.without_browser.add(request.meta["source"])
+                yield FetchProblem(request.meta["source"], first_url(request), INVALID,
+                                   str(failure.value))
+            return
         problem = failure_problem(failure.value, limits)
         yield FetchProblem(request.meta["source"], first_url(request), problem.kind, problem.message)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import TypeVar, cast
 from urllib.parse import urlencode
 
 from alerts.settings import Subscription
+from texts.header_safe import header_safe
 from texts.vocabulary import ANNOUNCED_CHANGES as SECTIONS
 
 
@@ -63,15 +65,32 @@ def compose_digest(subscription: Subscription, events: list[dict], since: dateti
         if event["baseline"] or event["change"] not in SECTIONS:
             continue
         if subscription.filter.accepts(event):
-            digest.sections[event["change"]].append(event)
+            digest.sections[event["change"]].append(one_line(event))
     wanted = set(subscription.filter.jurisdictions)
-    digest.flags = [f for f in flags if not wanted or f.get("jurisdiction") in (None, *wanted)]
-    digest.coverage = [c for c in coverage if not subscription.filter.sources
+    digest.flags = [one_line(f) for f in flags
+                    if not wanted or f.get("jurisdiction") in (None, *wanted)]
+    digest.coverage = [one_line(c) for c in coverage if not subscription.filter.sources
                        or c["source"] in subscription.filter.sources]
     digest.trend_periods = list(trend_periods)
     digest.cancelling = cancelled_withdrawals(digest.sections)
     digest.web_link = web_view_link(base_url, subscription, since, until) if base_url else None
     return digest
+
+
+T = TypeVar("T")
+
+
+def one_line(value: T) -> T:
+    """`value` with every text in it (titles, sources, URLs, provisions, quotes, excerpts,
+    problem messages, at any depth) on one line: text from the web reaches the digest's lines
+    and headers, where a CR or LF would forge the next one."""
+    if isinstance(value, str):
+        return cast(T, header_safe(value))
+    if isinstance(value, dict):
+        return cast(T, {key: one_line(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return cast(T, type(value)(one_line(item) for item in value))
+    return value
 
 
 def web_view_link(base_url: str, subscription: Subscription, since: datetime,

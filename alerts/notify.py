@@ -11,6 +11,8 @@ import string
 
 import apprise
 
+from texts.header_safe import header_safe
+
 
 class NotifyError(Exception):
     """A notification that did not go out, said in one line."""
@@ -36,12 +38,13 @@ def masked(url: str) -> str:
 
 
 def send_notification(url: str, title: str, body: str) -> None:
-    """Send one notification; NotifyError if the URL is unknown or the service refused it."""
+    """Send one notification, its title on one line; NotifyError if the URL is unknown or the
+    service refused it."""
     channel = apprise.Apprise()
     if not channel.add(expand(url)):
         raise NotifyError(f"{masked(url)}: not a notification URL Apprise knows")
     with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:
-        delivered = channel.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
+        delivered = channel.notify(title=header_safe(title), body=body, body_format=apprise.NotifyFormat.TEXT)
         reasons = [line.strip() for line in log.getvalue().splitlines() if line.strip()]
     if not delivered:
         raise NotifyError(f"{masked(url)}: " + ("; ".join(reasons[-2:]) or "not delivered"))

@@ -25,6 +25,7 @@ from storage.database import Store
 from storage.deliveries import add_deliveries
 from storage.models import Delivery, OutboxDigest, utcnow
 from storage.runs import pid_alive
+from texts.header_safe import header_safe
 
 NOTIFY_ONLY = "notify-only"  # the mail status of a digest with channels and no recipients
 
@@ -62,7 +63,7 @@ def enqueue(store: Store, subscription: str, since: datetime, until: datetime,
         status = "empty" if message is None else "pending" if recipients else NOTIFY_ONLY
         row = OutboxDigest(
             subscription=subscription, window_start=since, window_end=until, built_at=utcnow(),
-            subject=message["Subject"] if message else "(nothing changed)",
+            subject=header_safe(str(message["Subject"])) if message else "(nothing changed)",
             recipients=list(recipients), message=wire_bytes(message) if message else b"",
             message_id=message["Message-ID"] if message else "", events=events,
             status=status, attempts=0)

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from alerts.compose import Digest
 from alerts.settings import SmtpSettings
+from texts.header_safe import header_safe
 from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES
 from texts.word_diff import Mark, Run, marked_html, marked_plain, word_runs
 
@@ -91,12 +92,13 @@ def build_message(digest: Digest, recipients: tuple[str, ...], smtp: SmtpSetting
                   chart_png: bytes | None = None, now: datetime | None = None) -> EmailMessage:
     """multipart/alternative: text/plain, then multipart/related (text/html + image/png)."""
     message = EmailMessage()
-    message["Subject"] = digest.subject()
+    message["Subject"] = header_safe(digest.subject())
     message["From"] = smtp.sender
     message["To"] = ", ".join(recipients)
     _stamp(message, "digest", smtp, now)
-    message["X-Policywatch-Digest"] = (f"{digest.subscription}; {digest.since:%Y-%m-%dT%H:%MZ}/"
-                                       f"{digest.until:%Y-%m-%dT%H:%MZ}")
+    message["X-Policywatch-Digest"] = header_safe(f"{digest.subscription}; "
+                                                  f"{digest.since:%Y-%m-%dT%H:%MZ}/"
+                                                  f"{digest.until:%Y-%m-%dT%H:%MZ}")
     if smtp.list_unsubscribe:
         message["List-Unsubscribe"] = f"<{smtp.list_unsubscribe}>"
     message.set_content(render_text(digest, smtp.list_unsubscribe))

@@ -15,6 +15,8 @@ from collections.abc import Collection, Sequence
 
 import click
 
+from texts.header_safe import header_safe
+
 FORMATS = ("table", "json", "ndjson", "csv")
 
 format_option = click.option(
@@ -23,6 +25,8 @@ format_option = click.option(
 
 
 def _cell(value: object) -> str:
+    """A value as one table cell, on one line: a CR, LF or escape from a crawled page could
+    otherwise forge a row or rewrite the terminal."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -31,7 +35,7 @@ def _cell(value: object) -> str:
         return f"{value:.4g}"
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return header_safe(str(value))
 
 
 def display_width(text: str) -> int:
@@ -61,7 +65,7 @@ def render_table(rows: Sequence[dict], columns: Sequence[str], max_width: int = 
     if not rows:
         return "(nothing)"
     cells = [[(text if c in whole else _fit(text, max_width))
-              for c in columns for text in [_cell(row.get(c)).replace("\n", " ")]] for row in rows]
+              for c in columns for text in [_cell(row.get(c))]] for row in rows]
     widths = [max(len(col), *(display_width(line[i]) for line in cells))
               for i, col in enumerate(columns)]
     head = "  ".join(_pad(col.upper(), w) for col, w in zip(columns, widths, strict=True)).rstrip()

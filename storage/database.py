@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from alembic import command
 from alembic.config import Config
 from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +26,67 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 class StoreError(RuntimeError):
     """The database cannot be opened or used; the message says which and why."""
+
+
+_DAMAGED = ("is damaged", "restore it from a backup or move it away and crawl again")
+_BUSY = ("is busy", "another policywatch process is writing to it; wait for it to finish or "
+                    "stop it, then try again")
+_READ_ONLY = ("cannot be written", "make the file and its folder writable, or give another "
+                                   "store with --db")
+
+# What a SQLite fault means for the user and what to do, by SQLite's primary result code.
+SQLITE_FAULTS: dict[int, tuple[str, str]] = {
+    sqlite3.SQLITE_CORRUPT: _DAMAGED,
+    sqlite3.SQLITE_NOTADB: _DAMAGED,
+    sqlite3.SQLITE_BUSY: _BUSY,
+    sqlite3.SQLITE_LOCKED: _BUSY,
+    sqlite3.SQLITE_READONLY: _READ_ONLY,
+    sqlite3.SQLITE_PERM: _READ_ONLY,
+    sqlite3.SQLITE_FULL: ("cannot grow: its disk is full", "free space on that disk or move the "
+                                                            "store to a larger one"),
+    sqlite3.SQLITE_CANTOPEN: ("cannot be opened", "check that its folder exists and that the file "
+                                                  "and the folder are readable and writable"),
+    sqlite3.SQLITE_IOERR: ("cannot be read or written", "check that its disk has free space "
+                                                        "and reports no fault"),
+}
+
+
+def store_fault(store: str, error: BaseException) -> StoreError | None:
+    """The one-line StoreError for a fault of the database itself (damaged, busy, read-only,
+    full, unreachable), naming `store` and what to do; None for an error of the statement (a
+    constraint, a bug), which keeps its own exception."""
+    plain = first_line(error)
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        fault = SQLITE_FAULTS.get(code & 0xFF) if isinstance(code, int) else None
+        if fault is None:
+            return None
+        what, todo = fault
+        return StoreError(f"the store {store} {what} ({plain}): {todo}")
+    if type(error).__name__ == "OperationalError":  # the DB-API's name for a server's fault
+        return StoreError(f"the store {store} cannot be used ({plain}): check that its server "
+                          "runs and accepts this connection")
+    return None
+
+
+def first_line(error: BaseException) -> str:
+    """An error's message on one line (its first), or its kind when it has none."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for an in-memory store or another database)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def store_name(url: str) -> str:
+    """How messages name a store: a SQLite store's file, else its URL without the password."""
+    file = sqlite_file(url)
+    return str(file) if file is not None else make_url(url).render_as_string(hide_password=True)
 
 
 def default_database_url() -> str:
@@ -48,14 +113,28 @@ def make_engine(url: str) -> Engine:
     except ArgumentError:
         raise StoreError(f"--db: {url!r} is not a database URL (e.g. sqlite:///path/file.sqlite)") \
             from None
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    file = sqlite_file(url)
+    if file is not None:
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"the store {file} {_READ_ONLY[0]} ({exc.strerror}: {file.parent}): "
+                             f"{_READ_ONLY[1]}") from None
     try:
         engine = create_engine(parsed)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"--db: cannot use {parsed.render_as_string()!r}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    name = store_name(url)
+
+    def translate_fault(context: ExceptionContext) -> None:
+        """Every fault of the database, on any statement of this engine, as one StoreError."""
+        fault = store_fault(name, context.original_exception)
+        if fault is not None:
+            raise fault from None
+
+    event.listen(engine, "handle_error", translate_fault)
     return engine
 
 
@@ -74,14 +153,23 @@ def migrate(engine: Engine) -> None:
 class Store:
     """The database: one engine, sessions on demand."""
 
-    def __init__(self, url: str | None = None, *, upgrade: bool = True) -> None:
+    def __init__(self, url: str | None = None, *, upgrade: bool = True,
+                 for_crawl: bool = False) -> None:
+        """Open the store at `url`, migrated when `upgrade`; `for_crawl` first holds it against a
+        second crawl (`lock_for_crawl`), so that two crawls never migrate it at once either."""
         self.url = database_url(url)
+        self.crawl_lock: TextIO | None = None
         self.engine = make_engine(self.url)
         try:
+            if for_crawl:
+                self.lock_for_crawl()
             if upgrade:
                 migrate(self.engine)
         except Exception as exc:
-            raise StoreError(f"cannot open the store at {self.url}: {exc}") from exc
+            self.close()
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"cannot open the store at {self.url}: {first_line(exc)}") from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -90,5 +178,40 @@ class Store:
         with self.sessions() as session, session.begin():
             yield session
 
+    def crawl_lock_file(self) -> Path:
+        """The file a crawl locks: beside a SQLite store's file, else in the user's data folder."""
+        file = sqlite_file(self.url)
+        if file is not None:
+            return file.with_name(file.name + ".crawl-lock")
+        key = hashlib.sha256(self.url.encode()).hexdigest()
+        return Path(user_data_dir("policywatch", appauthor=False)) / f"crawl-{key[:16]}.lock"
+
+    def lock_for_crawl(self) -> None:
+        """Hold the store for one crawl until `close`, or raise StoreError naming the process
+        that holds it: two crawls of one store at once would race to record the same new
+        instruments. The kernel releases the lock however the crawl ends."""
+        path = self.crawl_lock_file()
+        try:
+            handle = open(path, "a+")  # noqa: SIM115 (held until the store is closed)
+        except OSError as exc:
+            raise StoreError(f"the store {store_name(self.url)} {_READ_ONLY[0]} ({exc.strerror}: "
+                             f"{path}): {_READ_ONLY[1]}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            raise StoreError(f"the store {store_name(self.url)} is being crawled by process "
+                             f"{holder}: wait for that crawl to finish, or stop it") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self.crawl_lock = handle
+
     def close(self) -> None:
+        if self.crawl_lock is not None:
+            self.crawl_lock.close()  # closing the file releases its lock
+            self.crawl_lock = None
         self.engine.dispose()

@@ -4,11 +4,13 @@ and input taken as people type it (any case, near misses answered with a suggest
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import functools
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import click
 
@@ -37,9 +39,10 @@ class App:
         return database_url(store_url(self.db_flag) if self.db_flag else self.config.db)
 
     def store(self, create: bool = False) -> Store:
-        """The store, opened (and migrated) on first use; closed by `close`. Only the commands
-        that fill a store (`crawl`, `run`) create one: the others refuse a SQLite file that is
-        not there, in one line naming it, rather than read a new empty store."""
+        """The store, opened (and migrated) on first use; closed by `close`. Only a crawl creates
+        one, and holds it against a second crawl until it ends: the other commands refuse a
+        SQLite file that is not there, in one line naming it, rather than read a new empty
+        store."""
         from storage.database import Store, StoreError
 
         if self.opened is None:
@@ -50,7 +53,7 @@ class App:
                     f"no store at {missing} (`policywatch crawl` or `policywatch demo` makes one; "
                     "give another with --db or POLICYWATCH_DB)")
             try:
-                self.opened = Store(url)
+                self.opened = Store(url, for_crawl=create)
             except StoreError as exc:
                 raise click.ClickException(str(exc)) from None
         return self.opened
@@ -90,7 +93,35 @@ def missing_sqlite_file(url: str) -> Path | None:
     return None if file.exists() else file
 
 
-pass_app = click.make_pass_decorator(App)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def is_store_error(error: BaseException) -> bool:
+    """Whether `error` is the store's one-line StoreError (a damaged, busy, read-only or full
+    store). Only a command that opened the store can meet one, so the store's module is looked up
+    among those loaded rather than imported: `policywatch --help` stays quick."""
+    database = sys.modules.get("storage.database")
+    return database is not None and isinstance(error, database.StoreError)
+
+
+def pass_app(command: Callable[Concatenate[App, P], R]) -> Callable[P, R]:
+    """Hand a command the invocation's App; a fault of the store met anywhere in the command
+    ends it with that fault's one line (and a non-zero exit status), never a traceback."""
+
+    @functools.wraps(command)
+    def with_app(*args: P.args, **kwargs: P.kwargs) -> R:
+        app = click.get_current_context().find_object(App)
+        if app is None:
+            raise RuntimeError("a policywatch command runs under the root group")
+        try:
+            return command(app, *args, **kwargs)
+        except Exception as error:
+            if is_store_error(error):
+                raise click.ClickException(str(error)) from None
+            raise
+
+    return with_app
 
 sources_option = click.option(
     "--sources", "source_paths", multiple=True, metavar="PATH", type=click.Path(),

@@ -20,7 +20,7 @@ from crawlers.main_content import (
     block_unchanged,
     detect_main_text,
 )
-from texts.document import Extracted, ExtractionError, SelectorMatchedNothing
+from texts.document import Extracted, ExtractionError, RefusedUnread, SelectorMatchedNothing
 from texts.normalise import normalise_text
 
 _DATE_PATTERNS = (
@@ -99,9 +99,9 @@ def nesting_depth(html: str, limit: int = MAX_NESTING) -> int:
 
 
 def refuse_deep_nesting(html: str) -> None:
-    """Raise ExtractionError for a page nested deeper than MAX_NESTING."""
+    """Raise RefusedUnread for a page nested deeper than MAX_NESTING."""
     if nesting_depth(html) > MAX_NESTING:
-        raise ExtractionError(f"the page nests its elements more than {MAX_NESTING} levels deep: "
+        raise RefusedUnread(f"the page nests its elements more than {MAX_NESTING} levels deep: "
                               f"refused unread")
 
 

@@ -55,7 +55,7 @@ from storage.versions import (
     record_revalidated,
     validators,
 )
-from texts.document import Extracted, ExtractionError
+from texts.document import Extracted, ExtractionError, RefusedUnread
 from texts.normalise import text_hash
 from texts.vocabulary import (
     AMENDED,
@@ -156,7 +156,8 @@ class RecordPipeline:
             if self.blocks.get(known.id) != block:
                 self.new_blocks[known.id] = block
             return UNCHANGED
-        html = self._html(item)
+        # A page refused unread (nested too deep) is parsed by nothing else either.
+        html = None if isinstance(extracted, RefusedUnread) else self._html(item)
         not_instrument = error_page(html) if html is not None else None
         with self.store.transaction() as session:
             if not_instrument is not None:

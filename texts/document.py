@@ -9,6 +9,10 @@ class ExtractionError(ValueError):
     """The document could not be read; the message says why, in one line."""
 
 
+class RefusedUnread(ExtractionError):
+    """A page refused before any parse (nested too deep): nothing may read its tree."""
+
+
 class SelectorMatchedNothing(ExtractionError):
     """A declared content selector found nothing on the page: the declaration's to fix."""
 

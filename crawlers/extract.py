@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import io
 import re
+from typing import TYPE_CHECKING
 
 from lxml import etree
 from selectolax.lexbor import LexborHTMLParser
 
-from crawlers.catalogue import Extract
 from crawlers.decoding import decode_body
 from crawlers.main_content import (
     ALWAYS_DROP,
@@ -22,6 +22,9 @@ from crawlers.main_content import (
 )
 from texts.document import Extracted, ExtractionError, RefusedUnread, SelectorMatchedNothing
 from texts.normalise import normalise_text
+
+if TYPE_CHECKING:  # the catalogue (pydantic, RE2) costs 0.2 s to import; `classify` needs none of it
+    from crawlers.catalogue import Extract
 
 _DATE_PATTERNS = (
     (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"), (1, 2, 3)),
@@ -53,7 +56,10 @@ def extract_with_block(body: bytes, content_type: str | None, rules: Extract | N
                        ) -> tuple[Extracted, Block | None]:
     """`extract_document`, and the block the main text was found in (None when a selector was
     declared or the document is not HTML): remember it and re-check with `unchanged_block`."""
-    rules = rules or Extract()
+    if rules is None:
+        from crawlers.catalogue import Extract
+
+        rules = Extract()
     if is_pdf(body, content_type):
         return extract_pdf(body), None
     text, encoding = decode_body(body, content_type, languages)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import trafilatura
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -77,6 +76,8 @@ def cleaned_for_detection(html: str, remove: tuple[str, ...] = ()) -> HtmlElemen
     lxml's parse, not an HTML5 one: on broken tables (an unclosed <a> in a cell) an HTML5 tree
     turns every later cell into a link, which trafilatura then drops as navigation.
     """
+    import trafilatura  # 0.25 s to import: only when a page is new or changed
+
     root = trafilatura.load_html(html)
     if root is None:
         return None
@@ -113,6 +114,8 @@ def detect_main_text(html: str, tree: LexborHTMLParser, remove: tuple[str, ...] 
     cleaned = cleaned_for_detection(html, remove)
     if body is None or cleaned is None:
         return "", None
+    import trafilatura
+
     found = trafilatura.extract(cleaned, favor_recall=True, include_comments=False,
                                 include_tables=True, deduplicate=False)
     if found and found.strip():

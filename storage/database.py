@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import sqlite3
@@ -20,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage.search  # noqa: F401 (registers the indexing of every new version)
+from storage.runs import PidFileHeld, hold_pid_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -192,23 +192,13 @@ class Store:
         instruments. The kernel releases the lock however the crawl ends."""
         path = self.crawl_lock_file()
         try:
-            handle = open(path, "a+")  # noqa: SIM115 (held until the store is closed)
+            self.crawl_lock = hold_pid_file(path)
+        except PidFileHeld as held:
+            raise StoreError(f"the store {store_name(self.url)} is being crawled by process "
+                             f"{held.holder}: wait for that crawl to finish, or stop it") from None
         except OSError as exc:
             raise StoreError(f"the store {store_name(self.url)} {_READ_ONLY[0]} ({exc.strerror}: "
                              f"{path}): {_READ_ONLY[1]}") from None
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            handle.close()
-            raise StoreError(f"the store {store_name(self.url)} is being crawled by process "
-                             f"{holder}: wait for that crawl to finish, or stop it") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self.crawl_lock = handle
 
     def close(self) -> None:
         if self.crawl_lock is not None:

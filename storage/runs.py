@@ -4,10 +4,12 @@ what each source's health says afterwards. Each function works inside the caller
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
+from pathlib import Path
+from typing import Protocol, TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +25,33 @@ class DeclaredSource(Protocol):
     name: str
     jurisdiction: str
     level: str
+
+
+class PidFileHeld(Exception):
+    """Another process holds the pid file; `holder` is the pid written in it ('?' if none)."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(holder)
+        self.holder = holder
+
+
+def hold_pid_file(path: Path) -> TextIO:
+    """An exclusive lock on `path`, with this process's pid written in it, held until the file
+    returned is closed (the kernel releases it however the process ends); PidFileHeld naming
+    the holder otherwise. OSError when the file cannot be opened."""
+    handle = open(path, "a+")  # noqa: SIM115 (held by the caller)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise PidFileHeld(holder) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 def pid_alive(pid: int) -> bool:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import fcntl
-import os
 from pathlib import Path
 from typing import TextIO
 
 from platformdirs import user_data_dir
 
 from policywatch.daemon.planning import store_key
+from storage.runs import PidFileHeld, hold_pid_file
 
 
 class DaemonError(RuntimeError):
@@ -31,20 +31,11 @@ class PidLock:
     def acquire(self) -> None:
         """Take the lock and write our pid, or raise DaemonError naming the daemon that holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")  # noqa: SIM115 (held for the daemon's life)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            other = handle.read().strip() or "?"
-            handle.close()
-            raise DaemonError(f"another policywatch daemon (pid {other}) is running on this "
+            self.handle = hold_pid_file(self.path)
+        except PidFileHeld as held:
+            raise DaemonError(f"another policywatch daemon (pid {held.holder}) is running on this "
                               f"store ({self.path})") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self.handle = handle
 
     def release(self) -> None:
         if self.handle:

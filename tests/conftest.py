@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from policywatch.demoweb.server import LoopbackWeb
+from storage.database import Store
+from storage.runs import upsert_source
 from tests.web.sites import regulator_web
 
 ROOT = Path(__file__).parent.parent
@@ -143,6 +145,17 @@ def store_url(request, tmp_path: Path) -> Iterator[str]:
     """A fresh store on SQLite and, where a server is available, on PostgreSQL."""
     with fresh_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A fresh store on each backend with one registered source, `eu-test` (EU, supranational)."""
+    store = Store(store_url)
+    with store.transaction() as session:
+        upsert_source(session, id="eu-test", name="Test", jurisdiction="EU", level="supranational",
+                      declaration_file=None)
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ one source never share one, and an id once stored never changes."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select, update
 
 from crawlers.extract import extract_document
@@ -16,15 +15,6 @@ from storage.versions import Fetch, SourceInfo, instrument_uid, page_key, record
 
 SOURCE = SourceInfo("eu-test", "EU", "supranational", "en")
 
-
-@pytest.fixture
-def store(store_url):
-    store = Store(store_url)
-    with store.transaction() as session:
-        upsert_source(session, id="eu-test", name="Test", jurisdiction="EU", level="supranational",
-                      declaration_file=None)
-    yield store
-    store.close()
 
 
 def record(store: Store, url: str, articles: tuple[str, str] = ("45", "46")) -> str:

@@ -11,7 +11,6 @@ from policywatch.demoweb.texts import gdpr, to_html
 from storage.blocks import remembered_blocks
 from storage.database import Store
 from storage.models import ChangeEvent, Instrument, Problem, Snapshot, Version
-from storage.runs import upsert_source
 from storage.versions import (
     Fetch,
     SourceInfo,
@@ -26,15 +25,6 @@ from storage.versions import (
 SOURCE = SourceInfo("eu-test", "EU", "supranational", "en")
 URL = "https://example.eu/docs/adequacy"
 
-
-@pytest.fixture
-def store(store_url):
-    store = Store(store_url)
-    with store.transaction() as session:
-        upsert_source(session, id="eu-test", name="Test", jurisdiction="EU", level="supranational",
-                      declaration_file=None)
-    yield store
-    store.close()
 
 
 def page(noise: int = 1, text: str | None = None) -> bytes:

@@ -29,8 +29,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:
+def get_json(url: str, timeout: float = 10) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.loads(response.read())
 
 
@@ -74,7 +74,10 @@ def deploy(node_url: str) -> None:
     done = subprocess.run([*command, "node"], cwd=ROOT, capture_output=True, text=True, timeout=180,
                           env=clean_env(POLICYWATCH_SCRAPYD_URL=node_url))
     assert done.returncode == 0, done.stderr[-2000:]
-    assert get_json(node_url + "listspiders.json?project=policywatch")["spiders"] == ["declared"]
+    # Scrapyd answers listspiders by running `scrapy list` on the egg in a child process, which
+    # imports the whole project: seconds on a busy machine, hence the longer wait.
+    listed = get_json(node_url + "listspiders.json?project=policywatch", timeout=60)
+    assert listed["spiders"] == ["declared"]
 
 
 def count(url: str, sql: str) -> int:

@@ -179,6 +179,10 @@ class Version(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     paradigm: Mapped[str | None] = mapped_column(String(20))
     classification: Mapped[dict | None] = mapped_column(JSON)  # scores, relevant, evidence
+    # Lifecycle stage as read from this version (paradigms.lifecycle): draft, consultation,
+    # adopted, in_force, repealed or unknown, and what decided it (Lifecycle.to_json without dates).
+    stage: Mapped[str | None] = mapped_column(String(20))
+    lifecycle: Mapped[dict | None] = mapped_column(JSON)
 
     instrument: Mapped[Instrument] = relationship(back_populates="versions")
     snapshot: Mapped[Snapshot | None] = relationship()
@@ -205,8 +209,45 @@ class ChangeEvent(Base):
     paradigm: Mapped[str | None] = mapped_column(String(20))
     previous_paradigm: Mapped[str | None] = mapped_column(String(20))
     shift: Mapped[dict | None] = mapped_column(JSON)  # paradigms.shifts.version_shift
+    # A `stage` event's change of lifecycle stage (draft -> adopted); the stage of other events.
+    stage: Mapped[str | None] = mapped_column(String(20))
+    previous_stage: Mapped[str | None] = mapped_column(String(20))
 
     instrument: Mapped[Instrument] = relationship()
+
+
+class KeyDate(Base):
+    """A dated moment an instrument's version names (adoption, publication, entry into force,
+    application, a transition deadline), with its quote: what `calendar` lists. Rows belong to
+    the version they were read from; the calendar reads those of each instrument's latest."""
+
+    __tablename__ = "key_dates"
+    __table_args__ = (Index("ix_key_dates_on", "on", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))       # paradigms.key_dates.DATE_KINDS
+    on: Mapped[str] = mapped_column(String(10))         # ISO date, YYYY-MM-DD
+    quote: Mapped[str] = mapped_column(Text, default="")
+    provision: Mapped[str] = mapped_column(Text, default="")
+    basis: Mapped[str] = mapped_column(Text, default="")  # how a relative date was reckoned
+
+
+class InstrumentLink(Base):
+    """A typed reference from one instrument's version to another instrument (amends, repeals,
+    replaces, implements, cites), as written, resolved to a known instrument where possible."""
+
+    __tablename__ = "instrument_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    cited: Mapped[str] = mapped_column(Text)            # "Directive 95/46/EC", "《个人信息保护法》"
+    target_instrument_id: Mapped[int | None] = mapped_column(ForeignKey("instruments.id"), index=True)
+    quote: Mapped[str] = mapped_column(Text, default="")
+    provision: Mapped[str] = mapped_column(Text, default="")
 
 
 class EntryPage(Base):

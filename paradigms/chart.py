@@ -1,8 +1,10 @@
 """Draw paradigm shares over time, with flagged shifts marked, as PNG bytes.
 
-The chart is drawn for the digest, where it is shown 584 px wide: the figure is that many
-hundredths of an inch wide and rendered at twice the density, so a point size here reads as
-about 1.4 px per point on the reader's screen and stays sharp on a high-density one.
+The chart is drawn for the digest, where it is shown 584 px wide on a desktop and about 310 px
+on a phone: the figure is 584 hundredths of an inch wide and rendered at twice the density, so a
+point reads as about 1.4 px on a desktop and 0.74 px on a phone. The type is sized for the phone
+(12 pt ticks read as about 9 px there, 17 px on a desktop), and the legend takes two columns so
+that its names fit at that size.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from paradigms.trends import Flag, Period
 from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES, PARADIGMS
 
 SHOWN_WIDTH_PX = 584           # the width the digest shows the chart at
-FIGURE_SIZE = (SHOWN_WIDTH_PX / 100, 3.7)  # inches: 100 px of the shown chart per inch
+FIGURE_SIZE = (SHOWN_WIDTH_PX / 100, 4.4)  # inches: 100 px of the shown chart per inch
 DPI = 200                      # twice the shown density
 MAX_TICK_LABELS = 8            # more period labels than this collide at mail size
 MARGIN = 4                     # percentage points around 0-100, so a line at 0 % stays in view
@@ -21,7 +23,9 @@ MARGIN = 4                     # percentage points around 0-100, so a line at 0 
 # written over the plot would cross the lines and each other at mail size).
 FLAG_STYLES = {"share-move": "--", "restrictive-burst": "-.", "jurisdiction-shift": ":"}
 FLAG_COLOUR = "#495057"
-LEGEND_ROW = 0.075             # height of a legend row, as a fraction of the figure's
+TICK_POINTS, TITLE_POINTS, LEGEND_POINTS = 12, 13, 11.5
+LEGEND_COLUMNS = 2             # three paradigm names in one row do not fit at LEGEND_POINTS
+LEGEND_ROW = 0.07              # height of a legend row, as a fraction of the figure's
 FLAG_OFFSET = 0.12             # periods between the lines of two kinds flagged in one period
 
 
@@ -63,22 +67,20 @@ def draw_trend_chart(periods: list[Period], flags: list[Flag], title: str | None
                              label=None if kind in named else kind.replace("-", " "))
                 named.add(kind)
         axes.set_ylim(-MARGIN, 100 + MARGIN)
-        axes.set_yticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"], fontsize=9)
+        axes.set_yticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"],
+                       fontsize=TICK_POINTS)
         shown = tick_positions(len(periods))
-        axes.set_xticks(shown, [period_label(periods[i]) for i in shown], fontsize=9)
+        axes.set_xticks(shown, [period_label(periods[i]) for i in shown], fontsize=TICK_POINTS)
         axes.set_xlim(-0.3, max(len(periods) - 0.7, 0.3))
-        axes.set_title(title or "Paradigm shares of instruments in force", fontsize=11)
+        axes.set_title(title or "Paradigm shares of instruments in force", fontsize=TITLE_POINTS)
         axes.grid(axis="y", alpha=0.3)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
         lines, names = axes.get_legend_handles_labels()
-        rows = [(start, stop) for start, stop in ((0, len(PARADIGMS)), (len(PARADIGMS), len(lines)))
-                if start < stop]  # the paradigms on one row, the kinds of flag drawn on the next
-        for row, (start, stop) in enumerate(reversed(rows)):
-            figure.legend(lines[start:stop], names[start:stop], loc="lower center",
-                          bbox_to_anchor=(0.5, LEGEND_ROW * row), ncol=stop - start, fontsize=8.5,
-                          frameon=False, handlelength=2.2, columnspacing=1.2)
-        figure.tight_layout(rect=(0, LEGEND_ROW * len(rows), 1, 1))
+        rows = -(-len(lines) // LEGEND_COLUMNS)
+        figure.legend(lines, names, loc="lower center", bbox_to_anchor=(0.5, 0), ncol=LEGEND_COLUMNS,
+                      fontsize=LEGEND_POINTS, frameon=False, handlelength=2.2, columnspacing=1.2)
+        figure.tight_layout(rect=(0, LEGEND_ROW * rows, 1, 1))
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         return buffer.getvalue()

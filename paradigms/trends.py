@@ -32,6 +32,7 @@ class InstrumentHistory:
     in_force_from: date
     labels: tuple[tuple[date, str], ...]  # (effective from, paradigm), oldest first
     withdrawn: tuple[tuple[date, date | None], ...] = ()  # (withdrawn on, restored on or None)
+    last_recorded: date | None = None  # its newest version (amendments that kept the label too)
 
     def paradigm_at(self, day: date) -> str | None:
         """The paradigm in force on `day`, or None if the instrument was not in force."""
@@ -105,7 +106,8 @@ def compute_trends(histories: list[InstrumentHistory], by: str = "year",
     first = min(h.in_force_from for h in histories)
     last = until or max([h.in_force_from for h in histories]
                         + [d for h in histories for d, _ in h.labels]
-                        + [d for h in histories for d, _ in h.withdrawn])
+                        + [d for h in histories for d, _ in h.withdrawn]
+                        + [h.last_recorded for h in histories if h.last_recorded])
     periods: list[Period] = []
     flags: list[Flag] = []
     previous_dominant: dict[str, str | None] = {}

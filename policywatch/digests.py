@@ -11,6 +11,7 @@ from alerts.render import build_message
 from alerts.settings import SmtpSettings, Subscription
 from paradigms.chart import draw_trend_chart
 from paradigms.trends import compute_trends
+from storage import trend_spans
 from storage.database import Store
 from storage.models import utcnow
 from storage.queries import HistoryFilter, failing_sources, history, last_digest_end, trend_histories
@@ -39,6 +40,7 @@ def build_digest(store: Store, subscription: Subscription, since: datetime, unti
                  ) -> tuple[Digest, EmailMessage, bytes | None]:
     """The digest of one window for one subscription, its message and its chart; with the web
     view's `base_url`, a link to the same changes there."""
+    trend_spans.advance(store)  # the trends read a week of new versions, not the whole history
     with store.sessions() as session:
         events = history(session, HistoryFilter(since=since, until=until))
         periods, flags = compute_trends(trend_histories(session), "year")

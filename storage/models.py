@@ -216,6 +216,29 @@ class ChangeEvent(Base):
     instrument: Mapped[Instrument] = relationship()
 
 
+class TrendSpan(Base):
+    """Where an instrument's paradigm changed, from one version to the next: the trends' input,
+    one row per label an instrument took rather than per version (storage/trend_spans.py keeps it
+    up to date from the versions recorded after `TrendState.through_version_id`)."""
+
+    __tablename__ = "trend_spans"
+
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), primary_key=True)
+    version_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    since: Mapped[str] = mapped_column(String(10))       # ISO day the version was recorded
+    paradigm: Mapped[str] = mapped_column(String(20))
+    through: Mapped[str] = mapped_column(String(10))     # ISO day of its last version with this label
+
+
+class TrendState(Base):
+    """The newest version already folded into trend_spans (one row)."""
+
+    __tablename__ = "trend_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    through_version_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class KeyDate(Base):
     """A dated moment an instrument's version names (adoption, publication, entry into force,
     application, a transition deadline), with its quote: what `calendar` lists. Rows belong to

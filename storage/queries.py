@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, inspect, or_, select, text
+from sqlalchemy import func, inspect, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -339,31 +339,17 @@ def outbox_counts(session: Session) -> dict[str, int]:
 
 
 def trend_histories(session: Session) -> list:
-    """What trends need of every instrument: in force since, its paradigm each time it changed,
-    withdrawals.
-
-    One short row per version is read (from the covering index `ix_versions_trend`), its day as
-    text, and a date is parsed only where an instrument's label changes: consecutive versions with
-    one label are one span of the trend, and most amendments keep the label."""
+    """What trends need of every instrument: in force since, its paradigm each time it changed
+    (storage.trend_spans: one row per change of label, not per version), withdrawals."""
     from paradigms.trends import InstrumentHistory
+    from storage.trend_spans import paradigm_spans
 
     histories = []
-    versions: dict[int, list[tuple[date, str]]] = {}
-    recorded_day = func.substr(cast(Version.recorded_at, String), 1, 10)  # "YYYY-MM-DD" on both
-    last_instrument, last_label = None, None
-    for instrument_id, day, paradigm in session.execute(
-            select(Version.instrument_id, recorded_day, Version.paradigm)
-            .order_by(Version.instrument_id, Version.number)):
-        label = paradigm or "unknown"
-        if instrument_id != last_instrument:
-            versions[instrument_id] = [(date.fromisoformat(day), label)]
-        elif label != last_label:
-            versions[instrument_id].append((date.fromisoformat(day), label))
-        last_instrument, last_label = instrument_id, label
+    versions = paradigm_spans(session)
     withdrawals: dict[int, list[list]] = {}
     # Found through the index on the kind and put in order here: ordered in SQL, SQLite walks
     # every event by date instead, to spare a sort of the few it keeps.
-    for _, _, instrument_id, kind, detected_at in sorted(session.execute(
+    for _, _, instrument_id, kind, detected_at in sorted(tuple(row) for row in session.execute(
             select(ChangeEvent.detected_at, ChangeEvent.id, ChangeEvent.instrument_id, ChangeEvent.kind,
                    ChangeEvent.detected_at).where(ChangeEvent.kind.in_(("withdrawn", "restored"))))):
         spans = withdrawals.setdefault(instrument_id, [])
@@ -374,14 +360,16 @@ def trend_histories(session: Session) -> list:
     for instrument in session.execute(select(
             Instrument.id, Instrument.uid, Instrument.title, Instrument.jurisdiction, Instrument.level,
             Instrument.published, Instrument.first_seen_at).order_by(Instrument.id)):
-        labels = versions.get(instrument.id, [])
-        if not labels:
+        taken = versions.get(instrument.id)
+        if not taken:
             continue
+        labels = [(date.fromisoformat(span.since), span.paradigm) for span in taken]
         in_force = _published(instrument.published) or instrument.first_seen_at.date()
         labels[0] = (min(labels[0][0], in_force), labels[0][1])
         histories.append(InstrumentHistory(
             instrument.uid, instrument.title, instrument.jurisdiction, instrument.level, in_force,
-            tuple(labels), tuple((s, e) for s, e in withdrawals.get(instrument.id, []))))
+            tuple(labels), tuple((s, e) for s, e in withdrawals.get(instrument.id, [])),
+            last_recorded=date.fromisoformat(taken[-1].through)))
     return histories
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from paradigms.classifier import classify_text
 from paradigms.shifts import version_shift
+from storage import trend_spans
 from storage.database import Store
 from storage.models import ChangeEvent, Instrument, Version
 
@@ -39,4 +40,7 @@ def reclassify_store(store: Store) -> dict[str, int]:
                     event.shift = version_shift(previous.classification if previous else None,
                                                 (current.classification if current else None) or {}, refs)
                 counts["events"] += 1
+    with store.transaction() as session:
+        trend_spans.reset(session)  # old versions may be relabelled: the trends' spans start over
+    trend_spans.advance(store)
     return counts

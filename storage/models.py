@@ -3,7 +3,6 @@ versions, change events, crawl runs and the problems they met."""
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -21,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from storage.compression import pack, unpack
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,17 +42,17 @@ def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
 
 
 class CompressedText(TypeDecorator):
-    """Text kept zlib-compressed in a binary column (a version's text is read whole, never
+    """Text kept compressed (storage/compression.py) in a binary column (a version's text is read whole, never
     searched in SQL: the full-text index of storage/search.py does that)."""
 
     impl = LargeBinary
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect) -> bytes | None:
-        return None if value is None else zlib.compress(value.encode("utf-8"), 6)
+        return None if value is None else pack(value.encode("utf-8"))
 
     def process_result_value(self, value: bytes | None, dialect) -> str | None:
-        return None if value is None else zlib.decompress(value).decode("utf-8")
+        return None if value is None else unpack(value).decode("utf-8")
 
 
 class Base(DeclarativeBase):
@@ -146,7 +147,7 @@ class MainTextBlock(Base):
 
 
 class Snapshot(Base):
-    """The raw bytes and headers that produced a version, zlib-compressed, stored once per content."""
+    """The raw bytes and headers that produced a version, compressed, stored once per content."""
 
     __tablename__ = "snapshots"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from paradigms.classifier import Classification, classify_text
 from paradigms.shifts import version_shift
 from storage.blocks import BlockLike, remember_block
+from storage.compression import pack, unpack
 from storage.models import (
     ChangeEvent,
     DroppedDocument,
@@ -109,14 +109,14 @@ def store_snapshot(session: Session, fetch: Fetch, now: datetime) -> Snapshot:
         return existing
     headers = {k.lower(): v for k, v in fetch.headers.items() if k.lower() in KEPT_HEADERS}
     snapshot = Snapshot(sha256=digest, url=fetch.url, status=fetch.status, headers=headers,
-                        content=zlib.compress(fetch.body, 6), size=len(fetch.body), fetched_at=now)
+                        content=pack(fetch.body), size=len(fetch.body), fetched_at=now)
     session.add(snapshot)
     session.flush()
     return snapshot
 
 
 def snapshot_body(snapshot: Snapshot) -> bytes:
-    return zlib.decompress(snapshot.content)
+    return unpack(snapshot.content)
 
 
 def _latest_version(session: Session, instrument: Instrument) -> Version | None:

@@ -349,9 +349,10 @@ def trend_histories(session: Session) -> list:
     withdrawals: dict[int, list[list]] = {}
     # Found through the index on the kind and put in order here: ordered in SQL, SQLite walks
     # every event by date instead, to spare a sort of the few it keeps.
-    for _, _, instrument_id, kind, detected_at in sorted(tuple(row) for row in session.execute(
-            select(ChangeEvent.detected_at, ChangeEvent.id, ChangeEvent.instrument_id, ChangeEvent.kind,
-                   ChangeEvent.detected_at).where(ChangeEvent.kind.in_(("withdrawn", "restored"))))):
+    changes = session.execute(
+        select(ChangeEvent.instrument_id, ChangeEvent.kind, ChangeEvent.detected_at, ChangeEvent.id)
+        .where(ChangeEvent.kind.in_(("withdrawn", "restored")))).all()
+    for instrument_id, kind, detected_at, _ in sorted(changes, key=lambda row: (row[2], row[3])):
         spans = withdrawals.setdefault(instrument_id, [])
         if kind == "withdrawn":
             spans.append([detected_at.date(), None])

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from alerts.settings import Subscription
 from texts.header_safe import header_safe
 from texts.vocabulary import ANNOUNCED_CHANGES as SECTIONS
+from texts.vocabulary import STAGE
 
 
 @dataclass
@@ -49,7 +50,8 @@ class Digest:
     def subject(self) -> str:
         if self.empty:
             return f"policywatch {self.subscription}: nothing changed ({self.window_label()})"
-        parts = [f"{len(self.sections[k])} {k}" for k in SECTIONS if self.sections.get(k)]
+        parts = [f"{len(self.sections[k])} {'stage changed' if k == STAGE else k}" for k in SECTIONS
+                 if self.sections.get(k)]
         return f"policywatch {self.subscription}: {', '.join(parts)} ({self.window_label()})"
 
 

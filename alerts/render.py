@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from alerts.compose import Digest
 from alerts.settings import SmtpSettings
+from paradigms.lifecycle import STAGE_NAMES
 from texts.header_safe import header_safe
 from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES
 from texts.word_diff import Mark, Run, marked_html, marked_plain, word_runs
@@ -51,12 +52,13 @@ _ENVIRONMENT.globals.update(marked=marked_words, marked_html=marked_words_html)
 
 def render_text(digest: Digest, unsubscribe: str | None = None) -> str:
     return _ENVIRONMENT.get_template("digest.txt.j2").render(
-        digest=digest, names=PARADIGM_NAMES, unsubscribe=unsubscribe)
+        digest=digest, names=PARADIGM_NAMES, stages=STAGE_NAMES, unsubscribe=unsubscribe)
 
 
 def render_html(digest: Digest, chart_cid: str | None = None, unsubscribe: str | None = None) -> str:
     return _ENVIRONMENT.get_template("digest.html.j2").render(
-        digest=digest, names=PARADIGM_NAMES, colours=PARADIGM_COLOURS, chart_cid=chart_cid,
+        digest=digest, names=PARADIGM_NAMES, stages=STAGE_NAMES, colours=PARADIGM_COLOURS,
+        chart_cid=chart_cid,
         unsubscribe=unsubscribe, serif=SERIF, sans=SANS)
 
 

@@ -26,10 +26,9 @@ import ahocorasick_rs
 from paradigms.classifier import provision_names, quote_around, unwrap_lines
 from paradigms.taxonomy import lower_same_length
 from texts.provisions import PREAMBLE
+from texts.vocabulary import DATE_KINDS
 
-ADOPTION, AMENDMENT, PUBLICATION = "adoption", "amendment", "publication"
-ENTRY_INTO_FORCE, APPLICATION, TRANSITION, REPEAL = "entry_into_force", "application", "transition", "repeal"
-DATE_KINDS = (ADOPTION, AMENDMENT, PUBLICATION, ENTRY_INTO_FORCE, APPLICATION, TRANSITION, REPEAL)
+ADOPTION, AMENDMENT, PUBLICATION, ENTRY_INTO_FORCE, APPLICATION, TRANSITION, REPEAL = DATE_KINDS
 # What a text says of itself only at its top, in its signature or when naming itself.
 _SELF_DATED = (ADOPTION, AMENDMENT, PUBLICATION)
 

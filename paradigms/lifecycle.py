@@ -44,10 +44,11 @@ from paradigms.key_dates import (
 )
 from paradigms.taxonomy import lower_same_length
 from texts.provisions import PREAMBLE
+from texts.vocabulary import STAGE_NAMES, STAGES
 
-DRAFT, CONSULTATION, ADOPTED, IN_FORCE, REPEALED, UNKNOWN_STAGE = (
-    "draft", "consultation", "adopted", "in_force", "repealed", "unknown")
-STAGES = (DRAFT, CONSULTATION, ADOPTED, IN_FORCE, REPEALED, UNKNOWN_STAGE)
+__all__ = ["STAGE_NAMES", "STAGES"]  # defined in texts.vocabulary, where the views read them too
+
+DRAFT, CONSULTATION, ADOPTED, IN_FORCE, REPEALED, UNKNOWN_STAGE = STAGES
 TITLE_PROVISION = "Title"
 
 _CONSULTATION_TITLE = re.compile(
@@ -191,3 +192,33 @@ def _repeal_is_of_this(lowered: str, cue_start: int) -> bool:
                 and not lowered[max(0, start - 6):start].endswith(_NOT_SUBJECT)
                 for start, _ in self_names(lowered))
     return named and not OTHER_INSTRUMENT.search(lowered) and not _CONDITIONAL.search(lowered)
+
+
+def effective_stage(stage: str | None, since: date | str | None, today: date) -> str:
+    """A stored stage as of `today`, the one rule every view applies: a version read `adopted`
+    whose entry into force is dated on or before `today` is in force by now; every other stage
+    stands as read (None, for a version not read yet: unknown). `since` is the stored date, as a
+    date or ISO text. storage.queries.effective_stage_sql is the same rule in SQL."""
+    if stage == ADOPTED and since:
+        when = date.fromisoformat(since) if isinstance(since, str) else since
+        if when <= today:
+            return IN_FORCE
+    return stage or UNKNOWN_STAGE
+
+
+def is_stage_change(previous: str | None, current: str | None) -> bool:
+    """Whether a new version's stage makes a `stage` event: both stages known and different. A
+    stage read where none was (unknown -> adopted), or lost (a page that no longer says), is no
+    event: the text did not move, only what it says of itself did."""
+    known = {previous, current} - {None, UNKNOWN_STAGE}
+    return len(known) == 2
+
+
+def stored_lifecycle(lifecycle: Lifecycle) -> dict:
+    """What a version keeps of its lifecycle (its key dates go to their own rows)."""
+    return {key: value for key, value in lifecycle.to_json().items() if key != "dates"}
+
+
+def calendar_dates(lifecycle: Lifecycle) -> list[KeyDate]:
+    """The key dates a calendar lists: those of this instrument the text dates."""
+    return [d for d in lifecycle.dates if d.date is not None and d.of_this_instrument]

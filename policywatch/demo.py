@@ -165,6 +165,7 @@ def _run(folder: Path, say: Callable[[str], None]) -> DemoResult:
     if shifted:
         say(f"  policywatch show {shifted['instrument']}")
     say(f"  policywatch trends --chart {shlex.quote(str(chart))}")
+    say("  policywatch calendar")
     say("  policywatch dropped")
     say(f"  open {html} in a browser")
     return result

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, inspect, or_, select, text
+from sqlalchemy import and_, case, func, inspect, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from paradigms.lifecycle import ADOPTED, IN_FORCE, UNKNOWN_STAGE
 from storage.models import (
     ChangeEvent,
     CrawlRun,
@@ -25,7 +26,7 @@ from storage.models import (
     Version,
 )
 from storage.search import matching_versions
-from texts.vocabulary import EXTRACTION
+from texts.vocabulary import EXTRACTION, STAGE
 
 
 @dataclass(frozen=True)
@@ -79,15 +80,35 @@ class HistoryFilter:
     sources: tuple[str, ...] = ()
     changes: tuple[str, ...] = ()
     paradigms: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()  # the stage as of `today` (effective_stage_sql)
     search: str | None = None
     include_technical: bool = False
     include_baseline: bool = True
     limit: int | None = None
+    today: date | None = None  # what stages are reckoned against (default: today, UTC)
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def effective_stage_sql(stage: Any, lifecycle: Any, today: date) -> ColumnElement[str]:
+    """paradigms.lifecycle.effective_stage in SQL, for filters on both databases: `adopted` with
+    an entry into force (the lifecycle's `since`) on or before `today` is `in_force`; NULL is
+    `unknown`."""
+    since = lifecycle["since"].as_string()
+    return case((and_(stage == ADOPTED, since.is_not(None), since <= today.isoformat()), IN_FORCE),
+                else_=func.coalesce(stage, UNKNOWN_STAGE))
 
 
 def history(session: Session, where: HistoryFilter) -> list[dict]:
     """Change events, newest first, as the JSON objects of DESIGN.md §3."""
-    query = (select(ChangeEvent, Instrument).join(Instrument, ChangeEvent.instrument_id == Instrument.id)
+    today = where.today or utc_today()
+    stage = effective_stage_sql(ChangeEvent.stage, Version.lifecycle, today)
+    query = (select(ChangeEvent, Instrument, stage, Version.lifecycle)
+             .join(Instrument, ChangeEvent.instrument_id == Instrument.id)
+             .outerjoin(Version, (Version.instrument_id == ChangeEvent.instrument_id)
+                        & (Version.number == ChangeEvent.version_number))
              .order_by(ChangeEvent.detected_at.desc(), ChangeEvent.id.desc()))
     if where.since:
         query = query.where(ChangeEvent.detected_at >= where.since)
@@ -110,6 +131,8 @@ def history(session: Session, where: HistoryFilter) -> list[dict]:
             condition = or_(condition, ChangeEvent.paradigm.is_(None),
                             ChangeEvent.paradigm == "unknown")
         query = query.where(condition)
+    if where.stages:
+        query = query.where(stage.in_(where.stages))
     if where.search:
         versions = matching_versions(session.get_bind().dialect.name, where.search)
         if versions is None:
@@ -118,10 +141,14 @@ def history(session: Session, where: HistoryFilter) -> list[dict]:
             select(Version.instrument_id).where(Version.id.in_(versions))))
     if where.limit:
         query = query.limit(where.limit)
-    return [event_json(event, instrument) for event, instrument in session.execute(query)]
+    return [event_json(event, instrument, stage, lifecycle)
+            for event, instrument, stage, lifecycle in session.execute(query)]
 
 
-def event_json(event: ChangeEvent, instrument: Instrument) -> dict:
+def event_json(event: ChangeEvent, instrument: Instrument, stage: str | None = None,
+               lifecycle: dict | None = None) -> dict:
+    """One event as the JSON of DESIGN.md §3; `stage` is its version's stage as of today and
+    `lifecycle` what decided it (quoted on a `stage` event)."""
     record: dict[str, Any] = {
         "instrument": instrument.uid,
         "source": instrument.source_id,
@@ -136,7 +163,13 @@ def event_json(event: ChangeEvent, instrument: Instrument) -> dict:
         "baseline": event.baseline,
         "paradigm": event.paradigm or "unknown",
         "previous_paradigm": event.previous_paradigm,
+        "stage": stage or event.stage or UNKNOWN_STAGE,
     }
+    if event.kind == STAGE:
+        record["previous_stage"] = event.previous_stage
+        record["stage_quote"] = (lifecycle or {}).get("quote", "")
+        record["stage_provision"] = (lifecycle or {}).get("provision", "")
+        record["stage_since"] = (lifecycle or {}).get("since")
     if event.previous_url:
         record["previous_url"] = event.previous_url
     if event.kind in ("amended", "restored", "technical") and event.provisions is not None:
@@ -298,6 +331,21 @@ def _standing_extraction_warnings(session: Session) -> list[Warned]:
     return list(latest.values())
 
 
+def same_text_warning(session: Session, source_id: str, url: str, digest: str) -> str | None:
+    """One line naming another active instrument of the source whose current text hashes as
+    `digest` (the text just recorded for the instrument at `url`), or None: two pages watching
+    one text are a thin extraction too (a shared consent wall, a template's boilerplate, a
+    selector that matches the same block everywhere)."""
+    other = session.execute(
+        select(Instrument.title, Instrument.url)
+        .where(Instrument.source_id == source_id, Instrument.current_hash == digest,
+               Instrument.status == "active", Instrument.url != url)
+        .order_by(Instrument.id).limit(1)).first()
+    if other is None:
+        return None
+    return f"watching the same text as “{(other.title or other.url)[:80]}” ({other.url})"
+
+
 def failing_sources(session: Session) -> list[Source]:
     """Sources whose latest checks failed, by id (the coverage a digest reports)."""
     return list(session.scalars(select(Source).where(Source.consecutive_failures > 0)
@@ -375,8 +423,6 @@ def trend_histories(session: Session) -> list:
 
 
 def _published(value: str | None):
-    from datetime import date
-
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:

@@ -11,21 +11,30 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from paradigms.classifier import Classification, classify_text
+from paradigms.lifecycle import (
+    calendar_dates,
+    effective_stage,
+    is_stage_change,
+    lifecycle_stage,
+    stored_lifecycle,
+)
 from paradigms.shifts import version_shift
 from storage.blocks import BlockLike, remember_block
 from storage.compression import pack, unpack
+from storage.links import record_links
 from storage.models import (
     ChangeEvent,
     DroppedDocument,
     EntryPage,
     Instrument,
+    KeyDate,
     Snapshot,
     Source,
     Version,
@@ -35,7 +44,7 @@ from storage.runs import record_problem
 from texts.document import Extracted
 from texts.normalise import text_hash
 from texts.provision_diffs import diff_provisions
-from texts.vocabulary import WITHDRAW_AFTER
+from texts.vocabulary import STAGE, WITHDRAW_AFTER
 
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "date", "content-language",
                 "content-disposition", "location")
@@ -147,18 +156,58 @@ def _add_version(session: Session, instrument: Instrument, fetch: Fetch, extract
     instrument.doc_type = extracted.doc_type
     instrument.published = extracted.published or instrument.published
     instrument.last_changed_at = now
+    read_lifecycle(session, version, instrument.published, now.date())
+    record_links(session, version)
     return version
 
 
-def _current_paradigm(session: Session, instrument: Instrument) -> str | None:
-    return session.scalar(select(Version.paradigm).where(Version.instrument_id == instrument.id)
-                          .order_by(Version.number.desc()).limit(1))
+def iso_date(value: str | None) -> date | None:
+    """A stored ISO date ('2021-08-20'), or None when there is none or it is not one."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def read_lifecycle(session: Session, version: Version, published: str | None, today: date) -> None:
+    """Read a version's lifecycle stage and key dates, once, when it is recorded (or read
+    again): the stage and what decided it go on the version, each dated key date of this
+    instrument into its own row (those read before from this version are replaced)."""
+    lifecycle = lifecycle_stage(version.text, today=today, title=version.title,
+                                published=iso_date(published))
+    version.stage, version.lifecycle = lifecycle.stage, stored_lifecycle(lifecycle)
+    session.flush()  # the version's id, for its key dates
+    session.execute(delete(KeyDate).where(KeyDate.version_id == version.id))
+    session.add_all(KeyDate(instrument_id=version.instrument_id, version_id=version.id, kind=d.kind,
+                            on=d.date.isoformat(), quote=d.quote, provision=d.provision, basis=d.basis)
+                    for d in calendar_dates(lifecycle) if d.date is not None)
+
+
+def version_stage(version: Version | None, today: date) -> str:
+    """The stage of a stored version as of `today` (paradigms.lifecycle.effective_stage)."""
+    if version is None:
+        return effective_stage(None, None, today)
+    return effective_stage(version.stage, (version.lifecycle or {}).get("since"), today)
+
+
+def _current_labels(session: Session, instrument: Instrument, today: date) -> tuple[str | None, str]:
+    """(paradigm, stage as of `today`) of an instrument's latest version."""
+    row = session.execute(select(Version.paradigm, Version.stage, Version.lifecycle)
+                          .where(Version.instrument_id == instrument.id)
+                          .order_by(Version.number.desc()).limit(1)).first()
+    if row is None:
+        return None, effective_stage(None, None, today)
+    paradigm, stage, lifecycle = row
+    return paradigm, effective_stage(stage, (lifecycle or {}).get("since"), today)
 
 
 def _event(session: Session, instrument: Instrument, kind: str, run_id: int | None,
            now: datetime, **fields) -> ChangeEvent:
     session.flush()
-    fields.setdefault("paradigm", _current_paradigm(session, instrument))
+    if "paradigm" not in fields or "stage" not in fields:
+        paradigm, stage = _current_labels(session, instrument, now.date())
+        fields.setdefault("paradigm", paradigm)
+        fields.setdefault("stage", stage)
     event = ChangeEvent(instrument_id=instrument.id, jurisdiction=instrument.jurisdiction,
                         run_id=run_id, kind=kind,
                         version_number=instrument.version_count, detected_at=now,
@@ -249,18 +298,22 @@ def _record_known(session: Session, run_id: int | None, instrument: Instrument, 
         _event(session, instrument, "moved", run_id, now, previous_url=previous_url)
         outcome = "moved"
     change: dict = {}
+    stages: tuple[str, str] | None = None  # (before, after) when the new version changed stage
     if changed:
         previous = _latest_version(session, instrument)
-        change = _change_fields(previous, _add_version(session, instrument, fetch, extracted,
-                                                       digest, now, classification))
-    if instrument.status == "withdrawn":
+        current = _add_version(session, instrument, fetch, extracted, digest, now, classification)
+        change = _change_fields(previous, current)
+        before, after = version_stage(previous, now.date()), version_stage(current, now.date())
+        stages = (before, after) if previous is not None and is_stage_change(before, after) else None
+    kind = "restored" if instrument.status == "withdrawn" else "amended" if changed else None
+    if kind is None:
+        return outcome
+    if kind == "restored":
         instrument.status = "active"
-        _event(session, instrument, "restored", run_id, now, **change)
-        return "restored"
-    if changed:
-        _event(session, instrument, "amended", run_id, now, **change)
-        return "amended"
-    return outcome
+    _event(session, instrument, kind, run_id, now, **change)
+    if stages:
+        _event(session, instrument, STAGE, run_id, now, previous_stage=stages[0], stage=stages[1])
+    return kind
 
 
 def record_reextraction(session: Session, instrument: Instrument, extracted: Extracted,
@@ -278,6 +331,7 @@ def record_reextraction(session: Session, instrument: Instrument, extracted: Ext
     session.add(version)
     instrument.current_hash = digest
     instrument.title = extracted.title or instrument.title
+    read_lifecycle(session, version, instrument.published, now.date())
     remember_block(session, instrument.id, None)
     _event(session, instrument, "technical", None, now, **_change_fields(latest, version))
     return "technical"

@@ -51,8 +51,8 @@ def test_reclassify_updates_labels_without_events(web, tmp_path, db_url):
     before = run_cli("history", "--format", "json", db=db_url).json()
     result = run_cli("reclassify", db=db_url)
     assert result.code == 0
-    assert f"{len(before)} version(s) classified, 0 relabelled, {len(before)} event(s) updated" \
-        in result.stdout
+    assert f"{len(before)} version(s) classified, 0 relabelled, 0 stage(s) changed, " in result.stdout
+    assert f" link(s), {len(before)} event(s) updated" in result.stdout
     assert run_cli("history", "--format", "json", db=db_url).json() == before
     labels = {e["title"]: e["paradigm"] for e in before}
     assert labels["Guidelines on adequacy decisions"] == "prudent"

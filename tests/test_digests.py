@@ -339,3 +339,24 @@ def test_excerpts_mark_the_changed_words_in_both_parts(history_db, tmp_path):
     assert "abroad <del>requires passing a government security</del> assessment" in html
     assert "abroad <ins>may take place under standard contractual clauses" in html
     assert "In the web view" not in plain  # no [web] base_url configured
+
+
+def test_a_stage_event_has_its_own_section_with_the_quote():
+    from alerts.compose import compose_digest
+    from alerts.render import render_html, render_text
+
+    stage_event = {"instrument": "xd-test/reg-1a2b3c", "source": "xd-test", "jurisdiction": "XD",
+                   "level": "national", "language": "es", "title": "Reglamento de prueba",
+                   "url": "https://xd.example/reg", "change": "stage",
+                   "detected_at": "2026-11-30T08:00:00Z", "version": 2, "baseline": False,
+                   "paradigm": "prudent", "previous_paradigm": None, "stage": "adopted",
+                   "previous_stage": "draft", "stage_quote": "entrará en vigor el 1 de julio\nde 2027",
+                   "stage_provision": "Artículo 5", "stage_since": "2027-07-01"}
+    digest = compose_digest(Subscription(name="xd", recipients=("a@example.org",)), [stage_event],
+                            datetime(2026, 11, 30), datetime(2026, 12, 1))
+    assert digest.subject() == "policywatch xd: 1 stage changed (30 Nov 2026)"
+    text = render_text(digest)
+    assert "Stage changes (1)" in text and "Stage: draft → adopted (since 2027-07-01)" in text
+    assert 'Artículo 5: "entrará en vigor el 1 de julio de 2027"' in text  # on one line
+    assert "Paradigm:" not in text.split("Stage changes")[1]
+    assert "<b>draft</b>" in render_html(digest) and "Stage changes" in render_html(digest)

@@ -10,7 +10,19 @@ from __future__ import annotations
 import click
 
 from policywatch import __version__
-from policywatch.cli import crawl, daemon, demo, extract, history, mail, paradigms, serve, sources
+from policywatch.cli import (
+    calendar,
+    crawl,
+    daemon,
+    demo,
+    extract,
+    history,
+    mail,
+    paradigms,
+    report,
+    serve,
+    sources,
+)
 from policywatch.cli.app import App
 from policywatch.config import ConfigError, load_config
 
@@ -37,7 +49,7 @@ def cli(ctx: click.Context, config_path: str | None, db: str | None) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for group in (sources, crawl, extract, history, paradigms, mail, demo, daemon, serve):
+for group in (sources, crawl, extract, history, calendar, paradigms, report, mail, demo, daemon, serve):
     for command in group.COMMANDS:
         cli.add_command(command)
 

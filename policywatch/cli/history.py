@@ -8,7 +8,7 @@ import click
 
 from policywatch.cli.app import App, checked_values, iso, parse_when, pass_app
 from policywatch.output import format_option, render, render_object
-from texts.vocabulary import CHANGE_KINDS, PARADIGM_CHOICES
+from texts.vocabulary import CHANGE_KINDS, PARADIGM_CHOICES, STAGE, STAGES
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -16,8 +16,10 @@ if TYPE_CHECKING:
     from storage.models import Instrument
     from texts.provision_diffs import ProvisionChange
 
-HISTORY_COLUMNS = ["detected_at", "change", "source", "jurisdiction", "version", "instrument", "title"]
+HISTORY_COLUMNS = ["detected_at", "change", "source", "jurisdiction", "version", "stage", "instrument",
+                   "title"]
 REFS_SHOWN = 6
+QUOTE_SHOWN = 120
 
 
 @click.command()
@@ -27,6 +29,8 @@ REFS_SHOWN = 6
 @click.option("--source", multiple=True, metavar="ID", help="Source id, any case (repeatable).")
 @click.option("--change", multiple=True, type=click.Choice(CHANGE_KINDS), help="Change kind (repeatable).")
 @click.option("--paradigm", multiple=True, type=click.Choice(PARADIGM_CHOICES), help="Paradigm (repeatable).")
+@click.option("--stage", multiple=True, type=click.Choice(STAGES),
+              help="Lifecycle stage of the event's version, as of today (repeatable).")
 @click.option("--search", metavar="TEXT", help="A phrase in any version's title or text.")
 @click.option("--baseline/--no-baseline", default=True, show_default=True,
               help="Include instruments found by a source's first crawl.")
@@ -35,12 +39,18 @@ REFS_SHOWN = 6
 @pass_app
 def history(app: App, since: str | None, until: str | None, jurisdiction: tuple[str, ...],
             source: tuple[str, ...], change: tuple[str, ...], paradigm: tuple[str, ...],
-            search: str | None, baseline: bool, limit: int | None, fmt: str) -> None:
+            stage: tuple[str, ...], search: str | None, baseline: bool, limit: int | None,
+            fmt: str) -> None:
     """Change events, newest first.
+
+    Each event carries the lifecycle stage of its version (draft, consultation, adopted,
+    in_force, repealed, unknown) as of today: an adopted text whose entry into force has passed
+    is in force. A `stage` event records a version whose stage differs from the one before.
 
     \b
     Example:
       policywatch history --since 2025-01-01 --jurisdiction CN --change amended --format json
+      policywatch history --change stage --stage adopted
     """
     from storage.queries import HistoryFilter, known_jurisdictions, known_source_ids
     from storage.queries import history as query_history
@@ -52,18 +62,28 @@ def history(app: App, since: str | None, until: str | None, jurisdiction: tuple[
             jurisdictions=checked_values("--jurisdiction", jurisdiction, known_jurisdictions(session),
                                          "instrument in jurisdiction", upper=True),
             sources=checked_values("--source", source, known_source_ids(session), "source"),
-            changes=change, paradigms=paradigm, search=search, include_baseline=baseline,
-            limit=limit)
+            changes=change, paradigms=paradigm, stages=stage, search=search,
+            include_baseline=baseline, limit=limit)
         rows = query_history(session, where)
     if fmt == "table":
         for row in rows:
             if row["baseline"]:
                 row["change"] = "new (baseline)"
-            row["provisions"] = provision_refs(row.get("provisions") or {})
+            if row["change"] == STAGE:
+                row["stage"] = stage_change(row)
+                row["provisions"] = (f"{row.get('stage_provision') or ''}: "
+                                     f"{short_quote(row.get('stage_quote') or '')}")
+            else:
+                row["provisions"] = provision_refs(row.get("provisions") or {})
         click.echo(render(rows, [*HISTORY_COLUMNS, "provisions"], fmt, whole={"provisions"}))
         return
-    click.echo(render(rows, [*HISTORY_COLUMNS, "url", "baseline", "paradigm", "previous_paradigm"],
-                      fmt))
+    click.echo(render(rows, [*HISTORY_COLUMNS, "url", "baseline", "paradigm", "previous_paradigm",
+                             "previous_stage", "stage_quote"], fmt))
+
+
+def stage_change(row: dict) -> str:
+    """'draft → adopted': what a stage event changed."""
+    return f"{row.get('previous_stage') or 'unknown'} → {row['stage']}"
 
 
 def provision_refs(provisions: dict) -> str:
@@ -92,13 +112,16 @@ def instrument_or_fail(session: Session, key: str) -> Instrument:
 @format_option
 @pass_app
 def show(app: App, instrument: str, text_of: str | None, fmt: str) -> None:
-    """One instrument with its versions (and their paradigm) and change events, newest first.
+    """One instrument with its versions (their paradigm, and their lifecycle stage with the
+    quote that decided it), its key dates and its change events, newest first.
 
     \b
     Example:
       policywatch show 1
       policywatch show 1 --text 1
     """
+    from storage.calendar import instrument_key_dates, version_lifecycle
+    from storage.links import instrument_links, repealed_by
     from storage.queries import instrument_events
 
     with app.store().sessions() as session:
@@ -108,19 +131,27 @@ def show(app: App, instrument: str, text_of: str | None, fmt: str) -> None:
             return
         versions = [{"version": v.number, "recorded_at": iso(v.recorded_at),
                      "paradigm": v.paradigm or "unknown", "characters": len(v.text),
-                     "hash": v.text_hash[:12], "title": v.title, "technical": v.technical}
+                     "hash": v.text_hash[:12], "title": v.title, "technical": v.technical,
+                     **version_lifecycle(v)}
                     for v in sorted(found.versions, key=lambda v: v.number, reverse=True)]
+        stage_of = {v["version"]: v["stage"] for v in versions}
         events: list[dict[str, Any]] = [{"detected_at": iso(e.detected_at), "change": e.kind,
                    "version": e.version_number, "baseline": e.baseline, "url": e.url,
                    "previous_url": e.previous_url, "paradigm": e.paradigm or "unknown",
-                   "previous_paradigm": e.previous_paradigm, "provisions": e.provisions}
+                   "previous_paradigm": e.previous_paradigm, "provisions": e.provisions,
+                   "stage": stage_of.get(e.version_number, e.stage or "unknown"),
+                   "previous_stage": e.previous_stage}
                   for e in instrument_events(session, found.id)]
-        info = {"instrument": found.uid, "title": found.title, "source": found.source_id,
+        links: list[dict[str, Any]] = [row.to_json() for row in instrument_links(session, found.id)]
+        key_dates: list[dict[str, Any]] = instrument_key_dates(session, found.id)
+        info: dict[str, Any] = {"instrument": found.uid, "title": found.title, "source": found.source_id,
                 "jurisdiction": found.jurisdiction, "level": found.level, "url": found.url,
                 "doc_type": found.doc_type, "language": found.language,
                 "published": found.published, "status": found.status,
                 "first_seen_at": iso(found.first_seen_at),
-                "versions": versions, "events": events}
+                "versions": versions, "key_dates": key_dates,
+                "links": links, "repealed_by": repealed_by(session, [found.id]).get(found.id, []),
+                "events": events}
     if fmt in ("json", "ndjson"):
         click.echo(render_object(info, fmt))
         return
@@ -130,14 +161,44 @@ def show(app: App, instrument: str, text_of: str | None, fmt: str) -> None:
     for key in ("instrument", "title", "source", "jurisdiction", "level", "url", "doc_type",
                 "language", "published", "status", "first_seen_at"):
         click.echo(f"{key + ':':<15}{info[key] if info[key] is not None else ''}")
+    if info["repealed_by"]:
+        click.echo(f"{'repealed by:':<15}{', '.join(info['repealed_by'])}")
     click.echo("\nversions:")
-    click.echo(render(versions, ["version", "recorded_at", "paradigm", "characters", "hash", "title"],
-                      "table"))
+    click.echo(render(versions, ["version", "recorded_at", "paradigm", "stage", "characters", "hash",
+                                 "title"], "table"))
+    click.echo("\nstages:")
+    for v in versions:
+        said = (f"{v['stage_provision']}: \"{short_quote(v['stage_quote'])}\"" if v["stage_quote"]
+                else "nothing in the text says")
+        since = f" (since {v['stage_since']})" if v["stage_since"] else ""
+        click.echo(f"  version {v['version']}: {v['stage']}{since} · {said}")
+    click.echo("\nkey dates:")
+    click.echo(render([d | {"quote": short_quote(d["quote"])} for d in key_dates],
+                      ["on", "kind", "provision", "quote"], "table", whole={"quote"})
+               if key_dates else "  none: its latest version dates no adoption, publication "
+                                         "or entry into force")
+    click.echo("\nlinks:")  # what its text does to other instruments, and what theirs do to it
+    click.echo(render([link | {"quote": short_quote(link["quote"])} for link in links],
+                      ["direction", "reads", "cited", "instrument", "provision", "quote"], "table",
+                      whole={"quote", "instrument"}) if links
+               else "  none: its text names no other instrument, and no text in the store names it")
     click.echo("\nevents:")
     for event in events:
+        if event["change"] == STAGE:
+            event["stage"] = stage_change(event)
         event["provisions"] = provision_refs(event["provisions"] or {})
-    click.echo(render(events, ["detected_at", "change", "version", "paradigm", "url", "provisions"],
-                      "table", whole={"provisions"}))
+    click.echo(render(events, ["detected_at", "change", "version", "paradigm", "stage", "url",
+                               "provisions"], "table", whole={"provisions"}))
+
+
+def short_quote(quote: str, limit: int = QUOTE_SHOWN) -> str:
+    """A quote cut at a word boundary for one table cell."""
+    from texts.header_safe import header_safe
+
+    quote = header_safe(quote)
+    if len(quote) <= limit:
+        return quote
+    return quote[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def version_text(found: Instrument, wanted: str) -> str:

@@ -119,10 +119,11 @@ def restrictive_share(period: Period, group: str) -> float:
 @click.command()
 @pass_app
 def reclassify(app: App) -> None:
-    """Re-run the classifier over every stored version, after the classifier improved.
+    """Re-run the classifier and the lifecycle reader over every stored version.
 
-    Labels, scores, evidence and the shifts of existing events are updated; no change event is
-    created.
+    After the classifier improved, or on a store recorded before stages were read: labels,
+    scores, evidence, lifecycle stages, key dates and links between instruments are read again,
+    and the paradigms, shifts and stages of existing events updated; no change event is created.
 
     \b
     Example:
@@ -132,7 +133,8 @@ def reclassify(app: App) -> None:
 
     counts = reclassify_store(app.store())
     click.echo(f"{counts['versions']} version(s) classified, {counts['relabelled']} relabelled, "
-               f"{counts['events']} event(s) updated")
+               f"{counts.get('stages', 0)} stage(s) changed, {counts.get('key_dates', 0)} key date(s), "
+               f"{counts.get('links', 0)} link(s), {counts['events']} event(s) updated")
 
 
 COMMANDS = (classify, trends, reclassify)

@@ -3,7 +3,9 @@
 epoch 1  four sources, nine instruments (the baseline).
 epoch 2  GDPR Art. 45 amended in one word; PIPL 第三十八条 amended in one character; a new EDPB
          document pushes an old one off the listing's last page; EO 14117 answers 404.
-epoch 3  EO 14117 is back; the WTO scope text moved to a new URL; the CSL page gained an article.
+epoch 3  EO 14117 is back; the WTO scope text moved to a new URL; the CSL page gained an article;
+         the XD authority's draft regulation (restrictive) is adopted, rewritten (prudent), with its
+         entry into force and a transition deadline: a stage change, draft -> adopted.
 Noise (tokens, timestamps, counters, navigation order, PDF creation date) rotates independently.
 """
 
@@ -165,17 +167,25 @@ Artículo 3. Garantías adecuadas
 A falta de decisión de adecuación, la transferencia internacional podrá realizarse mediante cláusulas contractuales tipo aprobadas por la Autoridad o con el consentimiento expreso del titular.
 
 Artículo 4. Excepciones
-Quedan exentas de cualquier autorización las transferencias internacionales de datos de menos de 10.000 titulares al año.""",
+Quedan exentas de cualquier autorización las transferencias internacionales de datos de menos de 10.000 titulares al año.
+
+Artículo 5. Entrada en vigor
+El presente Reglamento entrará en vigor el 1 de julio de 2027. Los responsables del tratamiento adecuarán sus transferencias en curso a lo dispuesto en el presente Reglamento a más tardar el 1 de enero de 2028.
+
+Hecho en la Ciudad de Demostración, a 16 de noviembre de 2026.""",
 }
+DEMO_REGULATION_TITLE = "Reglamento sobre transferencias internacionales de datos personales (ficticio, demostración)"
 
 
 def demo_authority_routes(web: LoopbackWeb) -> dict[str, Page]:
     """A Spanish-language data protection authority, served in Windows-1252. Its transfer
-    regulation is restrictive until epoch 3, when it is rewritten around transfer routes."""
-    regulation = DEMO_REGULATION["prudent" if web.epoch >= 3 else "restrictive"]
+    regulation is a restrictive draft until epoch 3, when it is adopted, rewritten around transfer
+    routes, with the date it enters into force."""
+    adopted = web.epoch >= 3
+    regulation = DEMO_REGULATION["prudent" if adopted else "restrictive"]
     docs = {
         "/normativa/reglamento-transferencias.html": (
-            "Reglamento sobre transferencias internacionales de datos personales (ficticio, demostración)",
+            DEMO_REGULATION_TITLE if adopted else f"Proyecto de {DEMO_REGULATION_TITLE}",
             to_html(regulation)),
         "/noticias/sancion-videovigilancia.html": (
             "La Agencia sanciona a una empresa por videovigilancia de empleados",

@@ -26,6 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from alerts.settings import DigestFilter, Subscription
+from paradigms.lifecycle import STAGE_NAMES, STAGES
 from paradigms.trends import compute_trends, trends_json
 from policywatch.cli.history import provision_refs
 from policywatch.web.chart import trend_chart
@@ -58,7 +59,8 @@ def templates() -> Environment:
     environment = Environment(loader=FileSystemLoader(HERE / "templates"),
                               autoescape=select_autoescape(default=True), trim_blocks=True,
                               lstrip_blocks=True)
-    environment.globals.update(paradigm_names=PARADIGM_NAMES, instrument_path=instrument_path)
+    environment.globals.update(paradigm_names=PARADIGM_NAMES, stage_names=STAGE_NAMES,
+                               instrument_path=instrument_path)
     return environment
 
 
@@ -106,9 +108,10 @@ class Views:
         params = request.query_params
         return self.page("changes.html", request, rows=rows, jurisdictions=jurisdictions,
                          sources=sources, changes=CHANGE_KINDS, paradigms=PARADIGM_CHOICES,
+                         stages=STAGES,
                          chosen={name: params.get(name, "") for name in
-                                 ("jurisdiction", "source", "change", "paradigm", "since", "until",
-                                  "search")},
+                                 ("jurisdiction", "source", "change", "paradigm", "stage", "since",
+                                  "until", "search")},
                          next_query=query_with(request, cursor=next_cursor.encode())
                          if next_cursor else None,
                          feed_query=query_with(request, cursor=None, limit=None),

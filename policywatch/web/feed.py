@@ -23,7 +23,12 @@ def entry_id(event: dict) -> str:
 def event_summary(event: dict) -> str:
     """The text of an entry: the change, the provisions changed (with before/after) and the shift."""
     lines = [f"{event['change']}{' (baseline)' if event['baseline'] else ''} · {event['jurisdiction']} · "
-             f"{event['source']} · version {event['version']} · paradigm {event['paradigm']}"]
+             f"{event['source']} · version {event['version']} · paradigm {event['paradigm']}"
+             f" · stage {event.get('stage') or 'unknown'}"]
+    if event["change"] == "stage":
+        since = f" (since {event['stage_since']})" if event.get("stage_since") else ""
+        lines.append(f"stage: {event.get('previous_stage') or 'unknown'} → {event['stage']}{since}"
+                     f" · {event.get('stage_provision') or ''}: «{event.get('stage_quote') or ''}»")
     provisions = event.get("provisions") or {}
     if provisions.get("added"):
         lines.append("added: " + ", ".join(provisions["added"]))

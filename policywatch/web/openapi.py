@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from paradigms.lifecycle import STAGES
 from policywatch.web.params import MAX_PAGE_SIZE, PAGE_SIZE
 from texts.vocabulary import CHANGE_KINDS, PARADIGM_CHOICES, VERSION
 
@@ -34,6 +35,7 @@ HISTORY_PARAMETERS = [
     _many("source", "A source id (repeatable)."),
     _many("change", "A change kind (repeatable).", CHANGE_KINDS),
     _many("paradigm", "The paradigm after the change (repeatable).", PARADIGM_CHOICES),
+    _many("stage", "The lifecycle stage of the event's version, as of today (repeatable).", STAGES),
     _one("since", "From this date (2024-03-15), date/time (2024-03-15T10:00) or span back (7d)."),
     _one("until", "Up to this date (inclusive) or date/time."),
     _one("search", "A phrase in the title or text of any version, its last word a prefix."),
@@ -69,6 +71,9 @@ SCHEMAS: dict[str, Any] = {
                   "version": {"type": "integer"}, "baseline": {"type": "boolean"},
                   "paradigm": {"type": "string", "enum": list(PARADIGM_CHOICES)},
                   "previous_paradigm": NULLABLE_STRING, "provisions": PROVISIONS,
+                  "stage": {"type": "string", "enum": list(STAGES)},
+                  "previous_stage": NULLABLE_STRING, "stage_quote": {"type": "string"},
+                  "stage_provision": {"type": "string"}, "stage_since": NULLABLE_STRING,
                   "shift": {"type": "object", "description": "from, to, towards, away_from, "
                             "share_moves, provisions and evidence of a paradigm shift"}}},
     "HistoryPage": {"type": "object", "required": ["events", "next_cursor"], "properties": {
@@ -82,13 +87,20 @@ SCHEMAS: dict[str, Any] = {
             "version": {"type": "integer"}, "recorded_at": {"type": "string"},
             "paradigm": {"type": "string"}, "characters": {"type": "integer"},
             "hash": {"type": "string"}, "title": {"type": "string"},
-            "technical": {"type": "boolean"}}}},
+            "technical": {"type": "boolean"}, "stage": {"type": "string"},
+            "stage_quote": {"type": "string"}, "stage_provision": {"type": "string"},
+            "stage_rule": {"type": "string"}, "stage_since": NULLABLE_STRING}}},
+        "key_dates": {"type": "array", "items": {"type": "object", "properties": {
+            "on": {"type": "string", "format": "date"}, "kind": {"type": "string"},
+            "quote": {"type": "string"}, "provision": {"type": "string"},
+            "basis": {"type": "string"}}}},
         "events": {"type": "array", "items": {"type": "object", "properties": {
             "detected_at": {"type": "string"}, "change": {"type": "string"},
             "version": {"type": "integer"}, "baseline": {"type": "boolean"},
             "url": {"type": "string"}, "previous_url": NULLABLE_STRING,
             "paradigm": {"type": "string"}, "previous_paradigm": NULLABLE_STRING,
-            "provisions": PROVISIONS}}}}},
+            "provisions": PROVISIONS, "stage": {"type": "string"},
+            "previous_stage": NULLABLE_STRING}}}}},
     "DiffRow": {"type": "object", "properties": {
         "change": {"type": "string", "enum": ["added", "removed", "modified"]},
         "provision": {"type": "string"}, "before": {"type": "string"}, "after": {"type": "string"}}},

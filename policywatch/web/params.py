@@ -11,6 +11,7 @@ import click
 from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
+from paradigms.lifecycle import STAGES
 from policywatch.cli.app import checked_values, parse_when
 from policywatch.web.reads import Cursor
 from storage.queries import HistoryFilter, known_jurisdictions, known_source_ids
@@ -19,8 +20,8 @@ from texts.vocabulary import CHANGE_KINDS, PARADIGM_CHOICES
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_VALUE_LENGTH = 300
-HISTORY_PARAMETERS = frozenset({"jurisdiction", "source", "change", "paradigm", "since", "until",
-                                "search", "baseline", "limit", "cursor"})
+HISTORY_PARAMETERS = frozenset({"jurisdiction", "source", "change", "paradigm", "stage", "since",
+                                "until", "search", "baseline", "limit", "cursor"})
 BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -118,6 +119,7 @@ def history_request(session: Session, params: QueryParams) -> HistoryRequest:
                                    "source"),
             changes=choices(params, "change", CHANGE_KINDS),
             paradigms=choices(params, "paradigm", PARADIGM_CHOICES),
+            stages=choices(params, "stage", STAGES),
             search=single(params, "search"),
             include_baseline=boolean(params, "baseline", True))
     except click.BadParameter as exc:

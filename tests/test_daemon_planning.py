@@ -15,9 +15,12 @@ from policywatch.daemon.planning import (
     check_trigger,
     cron_trigger,
     first_run_offset,
+    hosts_overlap,
     jitter_for,
     job_changes,
+    may_start,
     plan_jobs,
+    politeness_hosts,
     store_key,
 )
 
@@ -150,3 +153,37 @@ def test_jobs_of_another_store_key_or_function_are_retargeted_and_keep_their_sch
     assert sorted(job.id for job in changes.retarget) == ["check:fr-cnil", "housekeeping",
                                                           "outbox:retry"]
     assert changes.reschedule == () and changes.add == () and changes.remove == ()
+
+
+def source_on(source_id: str, *urls: str) -> Source:
+    return Source.model_validate({
+        "id": source_id, "name": source_id, "jurisdiction": "FR", "level": "national",
+        "body": "ministry", "entries": [{"type": "document", "url": url} for url in urls]})
+
+
+def test_the_hosts_of_a_check_are_its_declared_hosts_with_www_twins_as_one():
+    cnil = source_on("fr-cnil", "https://WWW.cnil.fr/a", "https://cnil.fr/b",
+                     "http://legifrance.gouv.fr:8080/c")
+    assert politeness_hosts(cnil) == frozenset({"cnil.fr", "legifrance.gouv.fr"})
+
+
+@pytest.mark.parametrize(("first", "second", "overlap"), [
+    ({"cnil.fr"}, {"cnil.fr"}, True),
+    ({"cnil.fr"}, {"edpb.europa.eu", "cnil.fr"}, True),
+    ({"europa.eu"}, {"edpb.europa.eu"}, True),  # a source may fetch its hosts' subdomains
+    ({"edpb.europa.eu"}, {"europa.eu"}, True),
+    ({"cnil.fr"}, {"legifrance.gouv.fr"}, False),
+    ({"cnil.fr"}, {"xcnil.fr"}, False),  # a longer name is not a subdomain
+    (set(), {"cnil.fr"}, False),
+])
+def test_hosts_overlap_on_a_shared_host_or_a_subdomain(first, second, overlap):
+    assert hosts_overlap(first, second) is overlap
+    assert hosts_overlap(second, first) is overlap
+
+
+def test_a_check_starts_beside_running_checks_only_when_it_shares_no_host_with_them():
+    cnil, edpb = frozenset({"cnil.fr"}), frozenset({"edpb.europa.eu"})
+    assert may_start(cnil, [])
+    assert may_start(cnil, [edpb])
+    assert not may_start(cnil, [edpb, frozenset({"cnil.fr", "legifrance.gouv.fr"})])
+    assert not may_start(frozenset({"www.europa.eu".removeprefix("www.")}), [edpb])

@@ -12,7 +12,9 @@ grace period); jobs are added only when missing so that a restart does not reset
 Scrapy's reactor cannot restart inside one process, hence one child per crawl: a hung or crashed
 crawl is killed at its timeout and reported, and the daemon carries on.
 
-  planning   which jobs, their ids, triggers, jitter and first-run offsets (pure functions)
+  planning   which jobs, their ids, triggers, jitter and first-run offsets, which checks may
+             run together (pure functions)
+  host_turns checks whose sources share a host take turns: per-host politeness across checks
   jobs       the functions the job store names, and the registry through which they reach a runner
   runner     the Runner (scheduler, store, configuration, children, lock) and `run_daemon`
   children   starting, waiting for and stopping crawl children

@@ -1,6 +1,9 @@
 """Which jobs the daemon should have: pure functions of the catalogue, the subscriptions and the
 current time, and how a job store's jobs must change to match them.
 
+Checks of several sources run at once, except those whose sources share a host (`may_start`):
+they take turns, so that politeness per host holds across the daemon's parallel checks.
+
 Job ids are stable and say what a job does (`check:<source>`, `digest:<subscription>`,
 `outbox:retry`, `housekeeping`), so that a restart or a reload finds the job it had and keeps its
 next run. Every job's first argument is the key of the store it belongs to, which names the
@@ -108,6 +111,26 @@ def cron_trigger(expression: str) -> CronTrigger:
     minute, hour, day, month, weekday = fields
     return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
                        day_of_week=cron_weekdays(weekday), timezone=UTC)
+
+
+def politeness_hosts(source: Source) -> frozenset[str]:
+    """The hosts a check of `source` fetches from, as politeness counts them: its declared hosts,
+    lowercase, a `www.` twin the same host (redirects stay on the declared hosts)."""
+    return frozenset(host.lower().removeprefix("www.") for host in source.hosts if host)
+
+
+def hosts_overlap(first: Iterable[str], second: Iterable[str]) -> bool:
+    """Whether two checks may fetch from one host: a host in both, or one a subdomain of the
+    other's (a source may fetch the subdomains of its declared hosts)."""
+    return any(a == b or a.endswith("." + b) or b.endswith("." + a)
+               for a in first for b in second)
+
+
+def may_start(hosts: frozenset[str], running: Iterable[frozenset[str]]) -> bool:
+    """Whether a check of `hosts` may start beside the checks running on `running`: only when it
+    shares no host with any of them, so that the per-host concurrency and delay, which hold
+    within one crawl, hold across the daemon's parallel checks too."""
+    return not any(hosts_overlap(hosts, busy) for busy in running)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from crawlers.catalogue import Catalogue, Source, load_catalogue, sources_to_jso
 from policywatch.config import Config, ConfigError, load_config
 from policywatch.crawl_child import CrawlRequest
 from policywatch.daemon.children import await_crawl_child, signal_group, spawn_crawl_child, terminate
+from policywatch.daemon.host_turns import HostTurns
 from policywatch.daemon.jobs import RUNNERS
 from policywatch.daemon.lock import PidLock, pid_file_for
 from policywatch.daemon.nodes import check_store_reachable_from_nodes, settle_node_runs, wait_for_job
@@ -35,7 +36,9 @@ from policywatch.daemon.planning import (
     check_job_id,
     digest_job_id,
     job_changes,
+    may_start,
     plan_jobs,
+    politeness_hosts,
     store_key,
 )
 from policywatch.scrapyd import NodeError, configured_nodes, least_busy
@@ -98,6 +101,7 @@ class Runner:
         self.stopping = threading.Event()
         self._children: dict[int, subprocess.Popen[str]] = {}
         self._children_lock = threading.Lock()
+        self.host_turns = HostTurns()  # checks whose sources share a host take turns
         self.scheduler = BackgroundScheduler(
             jobstores={JOB_STORE: SQLAlchemyJobStore(engine=store.engine, tablename="apscheduler_jobs")},
             executors={"default": ThreadPoolExecutor(options.workers)}, timezone=UTC,
@@ -184,6 +188,7 @@ class Runner:
         """Stop cleanly: no new job starts, each crawl child gets one SIGTERM and STOP_GRACE
         seconds (then SIGKILL), running jobs end, runs left behind are marked interrupted."""
         self.stopping.set()
+        self.host_turns.wake()
         self.scheduler.pause()
         # Detach the job store (its jobs stay in the database): a pass of the scheduler that
         # wakes while it shuts down then has no due job to hand to a closing executor.
@@ -220,18 +225,28 @@ class Runner:
 
     def check_source(self, source_id: str) -> None:
         """Check one source once: in a crawl child here, or on the least busy Scrapyd node when
-        the configuration names nodes; bounded by the crawl timeout either way."""
+        the configuration names nodes; bounded by the crawl timeout either way. A check whose
+        source shares a host with a check running now waits for that one to end (`HostTurns`)."""
         if self.stopping.is_set():
             return
         config, catalogue = self.config, self.catalogue  # one reading, whatever a reload does
-        job_run = self._start_job(check_job_id(source_id))
         source = catalogue.by_id().get(source_id)
         if source is None:
-            self._finish_job(job_run, JOB_FAILED, "no longer declared")
-        elif config.scrapyd.nodes:
-            self._check_on_node(config, catalogue, source, job_run)
-        else:
-            self._check_in_child(config, catalogue, source, job_run)
+            self._finish_job(self._start_job(check_job_id(source_id)), JOB_FAILED,
+                             "no longer declared")
+            return
+        hosts = politeness_hosts(source)
+        if not may_start(hosts, self.host_turns.busy()):
+            log.info("check %s waits for its turn on %s", source_id, ", ".join(sorted(hosts)))
+        with self.host_turns.turn(hosts, self.stopping) as started:
+            if not started:
+                log.info("check %s not started: the daemon is stopping", source_id)
+                return
+            job_run = self._start_job(check_job_id(source_id))
+            if config.scrapyd.nodes:
+                self._check_on_node(config, catalogue, source, job_run)
+            else:
+                self._check_in_child(config, catalogue, source, job_run)
 
     def _check_in_child(self, config: Config, catalogue: Catalogue, source: Source,
                         job_run: int) -> None:

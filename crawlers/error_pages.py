@@ -5,12 +5,18 @@ Such pages are short and say what they are in their title or main heading, in th
 the catalogue (English, Chinese, Spanish, French, German, Portuguese). A phrase counts in the
 title or a heading when the page's text is short, and in the text itself only when the text is
 very short, so that a long policy that speaks of "maintenance" or "access denied" is never one.
+
+A soft 404 that says nothing a phrase could catch (a bare template, a language without cue words)
+is told by its likeness to the site's own error answers: the main text of each real 404 or 410
+the crawl met on the host (`ErrorAnswer`) is kept as its word shingles, and a 200 page whose main
+text is near-identical to one of them (`like_error_answer`) is that error again.
 Pure functions of the page's text.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser
@@ -79,9 +85,13 @@ class ErrorPage:
 
     kind: ErrorPageKind
     evidence: str  # the title, heading or line that said so
+    like: ErrorAnswer | None = None  # the site's own error answer it is near-identical to
 
     @property
     def message(self) -> str:
+        if self.like is not None:
+            return (f"HTTP 200 with a {self.kind.name} (the same page as the HTTP "
+                    f"{self.like.status} answer of {self.like.url})")
         return f"HTTP 200 with a {self.kind.name} (“{self.evidence[:80]}”)"
 
 
@@ -115,3 +125,75 @@ def error_page(html: str) -> ErrorPage | None:
     body = tree.body
     text = normalise_text(body.text(separator="\n")) if body is not None else ""
     return classify_error_page(title, headings, text, password_field)
+
+
+# --- likeness to the site's own error answers ------------------------------------------------
+
+SHINGLE = 3  # words per shingle
+ALIKE = 0.75  # the share of shared shingles (Jaccard) from which a page is the error answer again
+LONGEST_ERROR_TEXT = 5000  # an error answer's main text is short; a longer one is not kept
+# Addresses, paths and file names an error page echoes from the request, left out of its words.
+_ECHOED = re.compile(r"\S*[/\\]\S*|\S+\.[^\W\d_]{2,4}\b")
+# Letters only (numbers are counters, dates and echoed ids); each CJK character is a word.
+_WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """A real error answer of a site (a 404 or 410 with a body), kept to compare pages with."""
+
+    url: str
+    status: int
+    length: int  # characters of its main text
+    shingles: frozenset[str]
+
+
+def shingles(text: str) -> frozenset[str]:
+    """The text's runs of SHINGLE words, case-folded, without the addresses and paths it echoes
+    (the whole text when it has fewer words)."""
+    words = _WORDS.findall(_ECHOED.sub(" ", text.casefold()))
+    if len(words) < SHINGLE:
+        return frozenset({" ".join(words)}) if words else frozenset()
+    return frozenset(" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))
+
+
+def fragment_text(body: str) -> str:
+    """The text of an error answer that is no whole page (plain text, or a bare `<h1>`)."""
+    if "<" not in body:
+        return normalise_text(body)
+    root = LexborHTMLParser(body).root
+    return normalise_text(root.text(separator="\n")) if root is not None else ""
+
+
+def error_answer(url: str, status: int, text: str) -> ErrorAnswer | None:
+    """The error answer to keep from a 404/410's main text (None when it has no words or is too
+    long to be a site's error template)."""
+    if len(text) > LONGEST_ERROR_TEXT:
+        return None
+    kept = shingles(text)
+    return ErrorAnswer(url, status, len(text), kept) if kept else None
+
+
+def likeness(first: frozenset[str], second: frozenset[str]) -> float:
+    """The Jaccard index of two shingle sets: 1.0 for the same text, 0.0 for nothing shared."""
+    if not first or not second:
+        return 0.0
+    return len(first & second) / len(first | second)
+
+
+def like_error_answer(text: str, answers: Iterable[ErrorAnswer]) -> ErrorAnswer | None:
+    """The error answer `text` (a 200 page's main text) is near-identical to, if any. Only
+    answers of a comparable length are compared, so that a long document is never shingled."""
+    comparable = [answer for answer in answers if answer.length / 2 <= len(text) <= answer.length * 2]
+    if not comparable:
+        return None
+    page = shingles(text)
+    return next((answer for answer in comparable if likeness(page, answer.shingles) >= ALIKE),
+                None)
+
+
+def like_error_page(answer: ErrorAnswer) -> ErrorPage:
+    """A 200 page near-identical to the site's `answer`: a page not found, as that answer was
+    (a 410 is as gone as a 404)."""
+    not_found = next(kind for kind in ERROR_PAGE_KINDS if kind.name == "page not found")
+    return ErrorPage(not_found, f"the same page as {answer.url}", like=answer)

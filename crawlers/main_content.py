@@ -53,7 +53,7 @@ _NAVIGATION_ENTRIES = ("nav a, nav li, [role=navigation] a, [role=navigation] li
 _CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
 _CHROME_ROLES = frozenset({"banner", "navigation", "contentinfo", "complementary"})
 _SCORED = ("p", "li", "pre", "blockquote", "td", "dd", "h2", "h3", "h4", "h5", "h6")
-_TRAFILATURA_MARKS = re.compile(r"^[-*•]\s+|\s*\|\s*")
+_LIST_MARKS = ("-", "*", "•")  # how trafilatura opens a list item's line
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def _opens_a_line(squeezed: str, text: str) -> bool:
     """Whether a line of `text` starts with `squeezed` (a heading's text, whitespace squeezed
     out): the heading is there itself, not only as words of another line (an article
     "Article 46: Transfers …" under a page titled "Transfers …")."""
-    return any(_squeezed(_TRAFILATURA_MARKS.sub("", line)).startswith(squeezed)
+    return any(_squeezed(_unmarked(line)).startswith(squeezed)
                for line in text.splitlines())
 
 
@@ -211,26 +211,44 @@ def _in_chrome(node: LexborNode) -> bool:
 
 def enclosing_element(body: LexborNode, text: str) -> LexborNode | None:
     """The deepest element whose text holds the first and the last line of `text`."""
-    lines = [_needle(line) for line in text.splitlines()]
-    lines = [line for line in lines if line]
-    if not lines:
+    lines = text.splitlines()
+    first = next((needle for line in lines if (needle := _needle(line))), "")
+    if not first:
         return None
-    needles = (lines[0], lines[-1])
-    if not all(needle in _squeezed(body.text()) for needle in needles):
+    last = next(needle for line in reversed(lines) if (needle := _needle(line)))
+    longest = max(len(first), len(last))
+    if not _holds(body, first, last, longest):
         return None
     node = body
     while True:
-        holders = [child for child in node.iter()
-                   if all(needle in _squeezed(child.text()) for needle in needles)]
+        holders = [child for child in node.iter() if _holds(child, first, last, longest)]
         if len(holders) != 1:
             return node
         node = holders[0]
 
 
+def _holds(node: LexborNode, first: str, last: str, longest: int) -> bool:
+    """Whether the text of `node`, whitespace squeezed out, holds both needles (a text shorter
+    than the longer needle is not squeezed at all)."""
+    raw = node.text()
+    if len(raw) < longest:
+        return False
+    squeezed = _squeezed(raw)
+    return first in squeezed and last in squeezed
+
+
 def _needle(line: str) -> str:
     """A piece of a trafilatura line as it appears in the page's text: its list and table marks
     removed, whitespace squeezed out, at most 40 characters."""
-    return _squeezed(_TRAFILATURA_MARKS.sub("", line))[:40]
+    return _squeezed(_unmarked(line))[:40]
+
+
+def _unmarked(line: str) -> str:
+    """A trafilatura line without its list mark (a mark and whitespace at its start) and its
+    table bars, as far as it matters once whitespace is squeezed out."""
+    if line[:1] in _LIST_MARKS and line[1:2].isspace():
+        line = line[1:]
+    return line.replace("|", "")
 
 
 def _squeezed(text: str) -> str:

@@ -72,7 +72,15 @@ class DeclaredHostsMiddleware:
 
     A redirect hop keeps the download slot of the request it came from (Scrapy copies the meta);
     the slot is dropped here so that each hop waits its turn on its own host.
+
+    Scrapy's resolver keeps every answer for the whole crawl, so an address, once resolved, is
+    kept here too, and so is the verdict on an internal address for a set of declared hosts: a
+    re-check of thousands of known pages asks the resolver once per host, not twice per page.
     """
+
+    def __init__(self) -> None:
+        self.addresses: dict[str, str] = {}  # host name → the address the crawl connects to
+        self.internal_verdicts: dict[tuple[str, frozenset[Origin]], bool] = {}
 
     async def process_request(self, request: Request) -> None:
         declared: frozenset[Origin] | None = request.meta.get("allowed_origins")
@@ -83,13 +91,26 @@ class DeclaredHostsMiddleware:
         if not url_allowed(request.url, declared):
             hosts = ", ".join(sorted(f"{host}:{port}" if port else host for host, port in declared))
             raise UndeclaredHost(f"{_hop(request)} is not on a declared host ({hosts})")
-        address = await resolve(urlparse_cached(request).hostname or "")
+        address = await self._address(urlparse_cached(request).hostname or "")
         if address is not None and internal_address(address):
-            declared_addresses = [await resolve(host) for host, _ in declared]
-            if not address_allowed(address, [a for a in declared_addresses if a]):
+            verdict = self.internal_verdicts.get((address, declared))
+            if verdict is None:
+                declared_addresses = [await self._address(host) for host, _ in declared]
+                verdict = address_allowed(address, [a for a in declared_addresses if a])
+                self.internal_verdicts[(address, declared)] = verdict
+            if not verdict:
                 raise UndeclaredHost(f"{_hop(request)} resolves to the internal address {address}, "
                                      f"which no declared host resolves to")
         return None
+
+    async def _address(self, host: str) -> str | None:
+        """`resolve`, each answer kept (a failure is asked again, as Scrapy's resolver does)."""
+        address = self.addresses.get(host)
+        if address is None:
+            address = await resolve(host)
+            if address is not None:
+                self.addresses[host] = address
+        return address
 
 
 class CheckedRedirectMiddleware(RedirectMiddleware):

@@ -13,7 +13,13 @@ from selectolax.lexbor import LexborHTMLParser
 from crawlers.catalogue import Extract
 from crawlers.decoding import decode_body
 from crawlers.extract import MAX_NESTING, extract_with_block, is_html, is_pdf, nesting_depth
-from crawlers.visible_text import coverage_warning, describe_element, is_script_shell, parse, visible_text
+from crawlers.visible_text import (
+    coverage_warning,
+    describe_element,
+    is_script_shell,
+    parse,
+    visible_characters,
+)
 from texts.document import Extracted, ExtractionError
 
 
@@ -37,7 +43,7 @@ def page_report(body: bytes, content_type: str | None, rules: Extract | None = N
     watched = extracted.text if extracted else ""
     visible = None
     if html is not None and nesting_depth(html) <= MAX_NESTING:  # a deeper page is refused unread
-        visible = len(visible_text(parse(html)))
+        visible = visible_characters(html)
         if line := coverage_warning(len(watched), visible, is_script_shell(html, visible)):
             warnings.append(line)
     return {

@@ -12,10 +12,20 @@ the page with the same text, the page is unchanged without detecting its main te
 
 A 200 answer that is not the instrument (a soft 404, a maintenance page, a login wall, a bot
 challenge: `crawlers.error_pages`) is a problem of the source's health, never a version; a new or
-changed page whose watched text is a sliver of what it shows gets a warning naming it.
+changed page whose watched text is a sliver of what it shows gets a warning naming it. Besides its
+wording, such a page is told by its likeness to the site's own error answers: the main text of
+every real 404 or 410 the crawl meets (robots.txt's included, which comes before any page of its
+host) is kept per host, in memory for the crawl, and a 200 page near-identical to one of them is
+a soft 404. They are kept on the writer thread, in the order the answers came, so that a page is
+compared with every error answer that came before it.
 
 Each recorded item is announced with `crawlers.signals.item_recorded` (item, outcome), for whoever
 reports progress; the pipeline itself only records and counts.
+
+A fault of the store itself (damaged, busy past its timeout, read-only, full: `StoreError`) is
+not a problem of one document: the pipeline records nothing more, keeps the fault's one line in
+the crawl's stats (`STORE_FAULT`) and closes the spider, so that whoever started the crawl ends it
+with that line. Every item recorded before it stays recorded, each in its own transaction.
 """
 
 from __future__ import annotations
@@ -24,13 +34,25 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.orm import Session
 
 from crawlers.catalogue import Source
 from crawlers.decoding import decode_body
-from crawlers.error_pages import ErrorPage, error_page
+from crawlers.error_pages import (
+    ErrorAnswer,
+    ErrorPage,
+    error_answer,
+    error_page,
+    fragment_text,
+    like_error_answer,
+    like_error_page,
+)
 from crawlers.errors import extraction_problem, recording_problem
 from crawlers.extract import extract_with_block, is_html, is_pdf, unchanged_block
 from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, NotModified
@@ -40,8 +62,8 @@ from crawlers.spiders.declared import DeclaredSpider
 from crawlers.visible_text import SHELL_WARNING, page_coverage_warning, page_is_script_shell
 from paradigms.classifier import classify_text
 from storage.blocks import remember_block, remembered_blocks
-from storage.database import Store
-from storage.queries import KnownInstrument, is_known
+from storage.database import Store, StoreError
+from storage.queries import KnownInstrument, is_known, same_text_warning
 from storage.runs import record_problem
 from storage.versions import (
     Fetch,
@@ -71,6 +93,18 @@ from texts.vocabulary import (
 
 log = logging.getLogger(__name__)
 
+STORE_FAULT = "policywatch/store_fault"  # the stats key of a fault of the store, in one line
+STORE_FAULT_REASON = "store fault"  # the spider's close reason then
+
+ERROR_STATUSES = (404, 410)  # the answers whose bodies are a site's own error pages
+LONGEST_ERROR_BODY = 512 * 1024  # bytes: a longer error answer is not read
+ERROR_ANSWERS_PER_HOST = 16
+
+
+def error_host(url: str) -> str:
+    """The host whose error answers a page is compared with (a `www.` twin the same host)."""
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
 
 class RecordPipeline:
     def __init__(self, crawler: Crawler) -> None:
@@ -86,10 +120,43 @@ class RecordPipeline:
         self.checked: list[int] = []  # instruments found unchanged, written at close
         self.revalidated: dict[int, tuple[str | None, str | None]] = {}  # … with new validators
         self.new_blocks: dict[int, Block | None] = {}  # … whose text was found in another block
+        self.fault: StoreError | None = None  # the store's fault, once met: nothing more is written
+        self.closing: Any = None  # the spider's closing, once started on a fault
+        self.error_answers: dict[str, list[ErrorAnswer]] = {}  # host → its 404/410s met so far
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
+        return pipeline
+
+    def response_received(self, response: Response, request: Request, **_: Any) -> None:
+        """Keep a real 404 or 410 with a body as an error answer of its host (on the writer
+        thread, after the items that came before it)."""
+        if response.status not in ERROR_STATUSES or not response.body or self.fault is not None \
+                or len(response.body) > LONGEST_ERROR_BODY:
+            return
+        source = self.declared.get(request.meta.get("source", ""))
+        languages = source.languages if source is not None else ()
+        content_type = response.headers.get("Content-Type")
+        self.writer.submit(self._keep_error_answer, response.url, response.status, response.body,
+                           content_type.decode("latin-1") if content_type else None, languages)
+
+    def _keep_error_answer(self, url: str, status: int, body: bytes, content_type: str | None,
+                           languages: tuple[str, ...]) -> None:
+        text, _ = decode_body(body, content_type, languages)
+        if not is_html(text, None):  # no whole page (whatever its type says): its text
+            text = fragment_text(text)
+        else:
+            try:
+                text = extract_with_block(body, content_type, None, languages, url)[0].text
+            except ExtractionError:
+                return  # nothing to read: nothing to compare with
+        answer = error_answer(url, status, text)
+        kept = self.error_answers.setdefault(error_host(url), [])
+        if answer is not None and len(kept) < ERROR_ANSWERS_PER_HOST and \
+                all(answer.shingles != other.shingles for other in kept):
+            kept.append(answer)
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
@@ -101,9 +168,28 @@ class RecordPipeline:
                            for instrument_id, row in remembered_blocks(session, self.known).items()}
 
     def close_spider(self) -> None:
-        self.writer.submit(self._write_checked).result()
-        self.writer.shutdown(wait=True)
-        self.store.close()
+        try:
+            if self.fault is None:
+                self.writer.submit(self._write_checked).result()
+        except StoreError as fault:
+            self._note_fault(fault)
+        finally:
+            self.writer.shutdown(wait=True)
+            self.store.close()
+
+    def _note_fault(self, fault: StoreError) -> None:
+        """Keep the store's first fault in the crawl's stats; nothing more is written."""
+        if self.fault is None:
+            self.fault = fault
+            self.crawler.stats.set_value(STORE_FAULT, str(fault))
+
+    def _stop_on_fault(self, fault: StoreError) -> None:
+        """Keep the fault and close the spider (once): the crawl cannot record anything more."""
+        first = self.fault is None
+        self._note_fault(fault)
+        engine = self.crawler.engine
+        if first and engine is not None:
+            self.closing = deferred_from_coro(engine.close_spider_async(reason=STORE_FAULT_REASON))
 
     def _write_checked(self) -> None:
         if self.checked or self.revalidated or self.new_blocks:
@@ -115,7 +201,17 @@ class RecordPipeline:
             self.checked, self.revalidated, self.new_blocks = [], {}, {}
 
     async def process_item(self, item: Any) -> Any:
-        outcome = await asyncio.wrap_future(self.writer.submit(self.write, item))
+        if self.fault is not None:
+            return item  # the crawl is closing on a fault of the store
+        try:
+            if isinstance(item, NotModified) and (known := self._settled(item.instrument_id)):
+                self.checked.append(known.id)  # a 304 of a settled instrument: no writer round trip
+                outcome = UNCHANGED
+            else:
+                outcome = await asyncio.wrap_future(self.writer.submit(self.write, item))
+        except StoreError as fault:
+            self._stop_on_fault(fault)
+            return item
         self.crawler.stats.inc_value(f"policywatch/{item.source_id}/{outcome}")
         self.crawler.signals.send_catch_log(signal=item_recorded, item=item, outcome=outcome)
         return item
@@ -129,6 +225,8 @@ class RecordPipeline:
                 return UNCHANGED
             with self.store.transaction() as session:
                 return self._record(session, item)
+        except StoreError:
+            raise  # the store's own fault: the crawl stops (`process_item`)
         except Exception as exc:  # one bad document never stops the crawl
             log.exception("could not record %s", getattr(item, "url", item))
             problem = recording_problem(exc)
@@ -159,6 +257,8 @@ class RecordPipeline:
         # A page refused unread (nested too deep) is parsed by nothing else either.
         html = None if isinstance(extracted, RefusedUnread) else self._html(item)
         not_instrument = error_page(html) if html is not None else None
+        if not_instrument is None and isinstance(extracted, Extracted):
+            not_instrument = self._like_error_answer(item, extracted)
         with self.store.transaction() as session:
             if not_instrument is not None:
                 return self._record_error_page(session, item, not_instrument)
@@ -166,7 +266,15 @@ class RecordPipeline:
             if outcome in (NEW, AMENDED, RESTORED) and html is not None and \
                     isinstance(extracted, Extracted):
                 self._check_coverage(session, item, html, extracted)
+            if outcome in (NEW, AMENDED, RESTORED) and isinstance(extracted, Extracted):
+                self._check_same_text(session, item, extracted)
             return outcome
+
+    def _like_error_answer(self, item: DocumentFetched, extracted: Extracted) -> ErrorPage | None:
+        """A soft 404: a page near-identical to an error answer its host gave earlier."""
+        answers = self.error_answers.get(error_host(item.url))
+        like = like_error_answer(extracted.text, answers) if answers else None
+        return like_error_page(like) if like is not None else None
 
     def _block_unchanged(self, item: DocumentFetched, known: KnownInstrument) -> bool:
         """Whether the element the instrument's text was found in last time is still on the page
@@ -219,13 +327,22 @@ class RecordPipeline:
             record_problem(session, self.run_id, item.source_id, item.url, EXTRACTION,
                            f"“{extracted.title[:80]}”: {warning}", severity="warning")
 
+    def _check_same_text(self, session: Session, item: DocumentFetched,
+                         extracted: Extracted) -> None:
+        """A warning of the source when another of its instruments watches the same text."""
+        warning = same_text_warning(session, item.source_id, item.url, text_hash(extracted.text))
+        if warning is not None:
+            record_problem(session, self.run_id, item.source_id, item.url, EXTRACTION,
+                           f"“{extracted.title[:80]}”: {warning}", severity="warning")
+
     def _record_document(self, session: Session, item: DocumentFetched,
                          extracted: Extracted | ExtractionError, block: Block | None) -> str:
         """A 200 answer: an instrument's version, a document kept out as irrelevant, or a problem.
         A newly found document of a `relevance: auto` source is classified once, here."""
         if isinstance(extracted, ExtractionError):
             problem = extraction_problem(extracted)
-            html = self._html(item) if problem.kind == EXTRACTION else None
+            html = self._html(item) if problem.kind == EXTRACTION and \
+                not isinstance(extracted, RefusedUnread) else None  # refused: parsed by nothing
             message = SHELL_WARNING if html is not None and page_is_script_shell(html) \
                 else problem.message
             record_problem(session, self.run_id, item.source_id, item.url, problem.kind, message)

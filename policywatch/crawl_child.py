@@ -8,7 +8,8 @@ the crawl settings, the source's validated declaration and its file name), so th
 reads no configuration and parses no catalogue; the child answers with one JSON object on
 stdout (`CrawlReport`: the run id, the outcome counts per source, the problems met), or, when
 it fails, `{"error": "<one line>"}` and exit status 1. Everything else the child says (Scrapy's
-log, a traceback) goes to stderr.
+log, a traceback) goes to stderr; a fault of the store (`StoreError`: damaged, busy, read-only,
+full) is its one line only, with no traceback.
 """
 
 from __future__ import annotations
@@ -122,15 +123,24 @@ def read_failure(text: str) -> str | None:
     return str(data["error"]) if isinstance(data, dict) and "error" in data else None
 
 
+def is_store_fault(error: BaseException) -> bool:
+    """Whether `error` is the store's one-line StoreError (looked up among the loaded modules:
+    a child that failed before opening the store has not imported it)."""
+    database = sys.modules.get("storage.database")
+    return database is not None and isinstance(error, database.StoreError)
+
+
 def main() -> None:
     """Read the request on stdin, crawl, write the report on stdout (nothing else goes there);
-    on failure the traceback goes to stderr, one line of it to stdout, and the exit status is 1."""
+    on failure the traceback goes to stderr (none for a fault of the store, which says all in
+    its line), one line of it to stdout, and the exit status is 1."""
     try:
         request = CrawlRequest.from_json(sys.stdin.read())
         with contextlib.redirect_stdout(sys.stderr):
             report = run_request(request)
     except Exception as exc:  # the process boundary: whatever went wrong is reported
-        traceback.print_exc()
+        if not is_store_fault(exc):
+            traceback.print_exc()
         sys.stdout.write(failure_to_json(exc) + "\n")
         sys.exit(1)
     sys.stdout.write(report.to_json() + "\n")

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from crawlers import settings as crawler_settings
 from crawlers.catalogue import Source
 from crawlers.outcomes import outcome_counts
+from crawlers.pipelines import STORE_FAULT
 from crawlers.spiders.declared import DeclaredSpider
 from policywatch.config import CrawlSettings
-from storage.database import Store
+from storage.database import Store, StoreError
 from storage.models import CrawlRun, Problem, utcnow
 from storage.runs import finish_run, record_problem, start_run, upsert_source
 from texts.vocabulary import user_agent
@@ -150,7 +151,10 @@ def run_crawl(store: Store, sources: list[Source], files: dict[str, str],
     accepted for callers that pass it and not needed. `say` receives the one-line notices for
     whoever watches (names that did not resolve). A crawl stopped by a signal (Ctrl-C) is
     recorded as `interrupted`, with what it did so far and without judging the sources' health;
-    the summary says so."""
+    the summary says so. A fault of the store met during the crawl (damaged, busy, read-only,
+    full) stops it and is raised as that fault's StoreError, once Scrapy has stopped: what was
+    recorded before it stays, and the run, which the store could not close, is found interrupted
+    by the next crawl, as a killed one is."""
     with store.transaction() as session:
         for source in sources:
             upsert_source(session, id=source.id, name=source.name,
@@ -167,6 +171,8 @@ def run_crawl(store: Store, sources: list[Source], files: dict[str, str],
         interrupted = bool(reachable) and stats.get("finish_reason") != "finished"
     except KeyboardInterrupt:  # before Scrapy took over the signal, or after it let go
         interrupted = True
+    if stats.get(STORE_FAULT):
+        raise StoreError(stats[STORE_FAULT])
     for source in sources:
         if source not in reachable:
             stats[f"policywatch/{source.id}/error"] = 1

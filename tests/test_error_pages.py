@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from crawlers.error_pages import classify_error_page, error_page
+from crawlers.error_pages import (
+    classify_error_page,
+    error_answer,
+    error_page,
+    fragment_text,
+    like_error_answer,
+    like_error_page,
+    likeness,
+    shingles,
+)
 from policywatch.demoweb.server import regulator_page
 from policywatch.demoweb.texts import gdpr, to_html
 from texts.vocabulary import BLOCKED, GONE, TRANSIENT
@@ -85,3 +94,49 @@ def test_error_page_reads_the_markup():
     login = ("<html><head><title>Portal</title></head><body><form><input name=user>"
              "<input type=password name=pw></form></body></html>")
     assert (found := error_page(login)) is not None and found.kind.problem == BLOCKED
+
+
+NOT_FOUND_FI = ("Hups!\nValitettavasti etsimääsi sivua {path} ei löytynyt. Se on ehkä siirretty "
+                "toiseen osoitteeseen tai poistettu palvelusta.\nPalaa etusivulle tai käytä hakua.")
+
+
+def test_a_page_near_identical_to_the_sites_404_is_like_it_whatever_path_it_echoes():
+    answer = error_answer("https://tietosuoja.fi/robots.txt", 404,
+                          NOT_FOUND_FI.format(path="/robots.txt"))
+    assert answer is not None
+    page = NOT_FOUND_FI.format(path="https://tietosuoja.fi/ohjeet/siirrot?id=7")
+    assert like_error_answer(page, [answer]) == answer
+    found = like_error_page(answer)
+    assert found.kind.problem == GONE
+    assert found.message == ("HTTP 200 with a page not found (the same page as the HTTP 404 answer"
+                             " of https://tietosuoja.fi/robots.txt)")
+
+
+def test_chinese_text_is_compared_character_by_character():
+    answer = error_answer("http://www.cac.gov.cn/x", 404, "很抱歉，您要访问的内容已删除或地址有误。返回首页")
+    assert answer is not None
+    assert like_error_answer("很抱歉，您要访问的内容已删除或地址有误。 返回首页 2026-03-01", [answer]) == answer
+    assert like_error_answer("国家互联网信息办公室关于促进和规范数据跨境流动的规定", [answer]) is None
+
+
+def test_a_real_document_is_never_like_an_error_answer():
+    answer = error_answer("https://edpb.europa.eu/missing", 410, NOT_FOUND_FI.format(path=""))
+    assert answer is not None
+    notice = ("Tiedote\nTietosuojavaltuutettu on antanut ohjeen henkilötietojen siirroista "
+              "kolmansiin maihin. Palaa etusivulle tai käytä hakua.")  # a short notice, one line alike
+    assert like_error_answer(notice, [answer]) is None
+    assert like_error_answer(gdpr("45", "46"), [answer]) is None  # too long to be compared
+    assert like_error_answer(NOT_FOUND_FI.format(path="/x"), []) is None
+
+
+def test_an_error_answer_without_words_or_longer_than_a_template_is_not_kept():
+    assert error_answer("https://x.org/a", 404, "404 2026-03-01") is None
+    assert error_answer("https://x.org/a", 404, gdpr("45", "49") * 3) is None
+    assert shingles("Not found") == frozenset({"not found"})
+    assert likeness(shingles("a b c d"), shingles("a b c d")) == 1.0
+    assert likeness(frozenset(), shingles("a b c")) == 0.0
+
+
+def test_an_error_answer_that_is_no_whole_page_is_read_as_its_text():
+    assert fragment_text("<h1>Not Found</h1>\n<hr>nginx") == "Not Found\nnginx"
+    assert fragment_text("File not found.\r\n") == "File not found."

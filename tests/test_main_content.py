@@ -7,7 +7,7 @@ import pytest
 
 from crawlers.extract import extract_document, extract_with_block, unchanged_block
 from crawlers.page_report import page_report
-from crawlers.visible_text import coverage_warning, page_coverage_warning
+from crawlers.visible_text import coverage_warning, page_coverage_warning, visible_characters
 from policywatch.demoweb.server import regulator_page
 from policywatch.demoweb.texts import gdpr, to_html
 
@@ -92,6 +92,15 @@ def test_an_application_shell_says_it_needs_javascript():
     report = page_report(shell.encode(), "text/html")
     assert report["characters"] < 200
     assert "no text without JavaScript: the page is rendered by scripts" in report["warnings"]
+
+
+def test_visible_characters_leave_out_what_a_reader_does_not_see():
+    hidden = ("<div hidden><div style='display: none'><p hidden>nested hidden</p>"
+              "<input type='hidden' value='token'></div></div>")
+    page = (f"<html><head><title>Not counted</title><style>p {{}}</style></head><body>"
+            f"<p>Seen text</p>{hidden * 3}<script>var counted = false;</script><noscript>no</noscript>"
+            f"<div style='color: red'>red <span style='DISPLAY:NONE'>gone</span></div></body></html>")
+    assert visible_characters(page) == len("Seen text\nred")
 
 
 def test_a_thin_extraction_is_reported():

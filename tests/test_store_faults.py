@@ -8,14 +8,17 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from storage.database import store_fault
+from storage.database import Store, store_fault
 from tests.conftest import ROOT, run_cli
+from tests.web.hostile import declaration, law_page
 from tests.web.sites import (
     BULK_DOCUMENTS,
     write_bulk_declaration,
@@ -233,3 +236,157 @@ def test_sqlite_faults_are_translated_and_statement_errors_are_not(tmp_path):
     constraint = _sqlite_error(tmp_path, "create unique index u on t(x)",
                                "insert into t values (1)", "insert into t values (1)")
     assert store_fault("/x/y.sqlite", constraint) is None
+
+
+# --- a fault of the store in the middle of a crawl -------------------------------------------
+
+def _corrupt_schema(store: Path, table: str) -> int:
+    """Point `table` at a page the file does not have, as a damaged file does: from then on every
+    statement of every connection fails with "malformed database schema". Returns the table's
+    real root page, to repair it with."""
+    connection = sqlite3.connect(store, isolation_level=None)
+    try:
+        connection.execute("PRAGMA writable_schema=ON")
+        root = connection.execute("select rootpage from sqlite_master where name = ?",
+                                  (table,)).fetchone()[0]
+        version = connection.execute("PRAGMA schema_version").fetchone()[0]
+        connection.execute("update sqlite_master set rootpage = 999999 where name = ?", (table,))
+        connection.execute(f"PRAGMA schema_version={version + 1}")  # the others re-read it
+    finally:
+        connection.close()
+    return root
+
+
+def _repair_schema(store: Path, table: str, root: int) -> None:
+    connection = sqlite3.connect(store, isolation_level=None)
+    try:
+        connection.execute("PRAGMA writable_schema=ON")
+        version = connection.execute("PRAGMA schema_version").fetchone()[0]
+        connection.execute("update sqlite_master set rootpage = ? where name = ?", (root, table))
+        connection.execute(f"PRAGMA schema_version={version + 1}")
+    finally:
+        connection.close()
+
+
+def _instrument_count(store: Path, source: str) -> int:
+    with sqlite3.connect(store) as connection:
+        return connection.execute("select count(*) from instruments where source_id = ?",
+                                  (source,)).fetchone()[0]
+
+
+class MidCrawlFault:
+    """A loopback host with two documents: `/first` is served at once; `/second` waits until the
+    first is recorded in the store, then damages the store and only then answers. The crawl meets
+    the fault when it records the second document."""
+
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        self.root: int | None = None
+        self.served: list[str] = []
+        fault = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                fault.served.append(self.path)
+                if self.path == "/second":
+                    fault.damage_once_first_is_recorded()
+                found = self.path in ("/first", "/second")
+                body = law_page(f"Instrument {self.path}") if found else b"not found"
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.53", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.53:{self.server.server_address[1]}{path}"
+
+    def damage_once_first_is_recorded(self) -> None:
+        deadline = time.monotonic() + 60
+        while _instrument_count(self.store, "fault-first") == 0:
+            assert time.monotonic() < deadline, "the first document was never recorded"
+            time.sleep(0.05)
+        self.root = _corrupt_schema(self.store, "snapshots")
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def mid_crawl_fault(tmp_path) -> Iterator[MidCrawlFault]:
+    web = MidCrawlFault(tmp_path / "store.sqlite")
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    for name in ("first", "second"):
+        (folder / f"fault-{name}.yaml").write_text(
+            declaration(f"fault-{name}", web.url(f"/{name}")))
+    yield web
+    web.stop()
+
+
+def _assert_nothing_half_written(web: MidCrawlFault) -> None:
+    """Once repaired, the store holds the first source's instrument whole, the second's not at
+    all, and reads cleanly."""
+    assert web.root is not None, "the store was never damaged"
+    _repair_schema(web.store, "snapshots", web.root)
+    with sqlite3.connect(web.store) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = connection.execute(
+            "select i.source_id, count(v.id) from instruments i "
+            "left join versions v on v.instrument_id = i.id group by i.source_id").fetchall()
+        snapshots = connection.execute("select url from snapshots").fetchall()
+    assert rows == [("fault-first", 1)]
+    assert snapshots == [(web.url("/first"),)]
+
+
+def test_a_store_damaged_in_the_middle_of_a_crawl_is_one_line_and_keeps_what_was_recorded(
+        mid_crawl_fault, tmp_path):
+    web = mid_crawl_fault
+    result = run_cli("crawl", "--quiet", "--sources", str(tmp_path / "sources"),
+                     db=f"sqlite:///{web.store}", timeout=120)
+    assert "/second" in web.served
+    _assert_one_line(result, str(web.store), "is damaged", "malformed database schema",
+                     "restore it from a backup")
+    lines = result.stderr.strip().splitlines()  # what the crawl says, then the fault: no log
+    assert len(lines) == 2 and lines[0].startswith("crawling 2 source(s)"), result.stderr
+    _assert_nothing_half_written(web)
+
+
+def test_a_crawl_child_meeting_a_damaged_store_answers_its_one_line(mid_crawl_fault, tmp_path):
+    from crawlers.catalogue import load_catalogue
+    from policywatch.config import CrawlSettings
+    from policywatch.crawl_child import CHILD_MODULE, CrawlRequest, read_failure
+
+    web = mid_crawl_fault
+    db = f"sqlite:///{web.store}"
+    Store(db).close()  # the daemon migrates the store before it starts a child
+    sources = load_catalogue([tmp_path / "sources"]).by_id()
+
+    def child(source: str) -> subprocess.CompletedProcess[str]:
+        request = CrawlRequest(db, CrawlSettings(contact="tests@example.org"), sources[source],
+                               f"{source}.yaml")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}
+        env["PYTHONPATH"] = str(ROOT)
+        return subprocess.run([sys.executable, "-m", CHILD_MODULE], input=request.to_json(),
+                              capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+
+    first = child("fault-first")
+    assert first.returncode == 0, first.stderr
+    second = child("fault-second")
+    assert second.returncode == 1
+    assert "Traceback" not in second.stderr, second.stderr
+    failure = read_failure(second.stdout)
+    assert failure is not None and failure.startswith(f"StoreError: the store {web.store} is "
+                                                      "damaged (malformed database schema"), \
+        second.stdout
+    _assert_nothing_half_written(web)

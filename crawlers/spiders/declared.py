@@ -28,6 +28,7 @@ from crawlers.browser import RENDERED, BrowserMissing
 from crawlers.catalogue import Entry, Source, sources_from_json
 from crawlers.decoding import decode_body
 from crawlers.errors import Limits, Problem, failure_problem, status_problem
+from crawlers.hosts import Origin
 from crawlers.items import DocumentFetched, EntryPageSeen, FetchProblem, Gone, NotModified
 from crawlers.links import FeedError, feed_links, keep_links, listing_links, next_page, sitemap_links
 from crawlers.middlewares import PERMANENT_REDIRECTS, first_url
@@ -133,6 +134,7 @@ class DeclaredSpider(scrapy.Spider):
         self.queued: set[tuple[str, str]] = set()
         self.discovery_started = False
         self.without_browser: set[str] = set()  # sources whose `render: browser` had no Chromium
+        self.origins: dict[str, frozenset[Origin]] = {}  # source id → the hosts it may fetch
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> DeclaredSpider:
@@ -195,7 +197,10 @@ class DeclaredSpider(scrapy.Spider):
         """A request's meta; `rendered`: an HTML page (a document, a listing), which a source
         declared `render: browser` has loaded in the browser (`crawlers.browser`)."""
         render = {"render": RENDERED} if rendered and source.render == RENDERED else {}
-        return {"source": source.id, "allowed_origins": source.origins, **render, **extra}
+        origins = self.origins.get(source.id)
+        if origins is None:  # worked out once per source, not once per request
+            origins = self.origins[source.id] = source.origins
+        return {"source": source.id, "allowed_origins": origins, **render, **extra}
 
     # --- callbacks ---------------------------------------------------------------------
     def parse_entry(self, response: Response) -> Iterator[Any]:

@@ -6,6 +6,8 @@ Create Date: 2026-11-29 01:45:00
 
 """
 import zlib
+
+from storage.compression import unpack
 from typing import Sequence, Union
 
 from alembic import op
@@ -45,6 +47,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('versions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('text', sa.Text(), nullable=True))
-    _convert("text_z", "text", lambda data: zlib.decompress(data).decode("utf-8"))
+    _convert("text_z", "text", lambda data: unpack(data).decode("utf-8"))  # zlib or zstandard
     with op.batch_alter_table('versions', schema=None) as batch_op:
         batch_op.drop_column('text_z')

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import dataclasses
+import fcntl
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 import traceback
 import uuid
 from collections.abc import Iterator, Mapping
@@ -71,14 +79,97 @@ def run_cli_process(*args: str, db: str | None = None, config: Path | None = Non
                     timeout: float = 180, env: Mapping[str, str] | None = None,
                     stdin: str | None = None) -> CliResult:
     """Run `python -m policywatch ARGS` in its own process, without the caller's POLICYWATCH_*
-    variables (`env` adds variables)."""
+    variables (`env` adds variables). The process is forked from one that has the project
+    imported already (tests/cli_forkserver.py), which spares each run the start-up."""
     command = [sys.executable, "-m", "policywatch", *_global_options(db, config), *args]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}
     child_env["PYTHONPATH"] = str(ROOT)
     child_env.update(env or {})
+    if FORK_CHILDREN:
+        return FORK_SERVER.run(command, child_env, stdin, timeout)
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
                           env=child_env, input=stdin)
     return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+# POLICYWATCH_TEST_FORK=0 starts each child afresh instead (slower; to rule the fork server out).
+FORK_CHILDREN = os.environ.get("POLICYWATCH_TEST_FORK", "1") != "0"
+
+
+class ForkServer:
+    """This worker's fork server (tests/cli_forkserver.py), started on first use: `run` behaves
+    as `subprocess.run(command, capture_output=True, text=True, timeout=…)` from ROOT would."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.pending = b""
+        self.lock = threading.Lock()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self.process is not None and self.process.poll() is None:
+            return self.process
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}
+        env["PYTHONPATH"] = str(ROOT)
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.cli_forkserver"], cwd=ROOT,
+                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        bufsize=0)
+        self.pending = b""
+        atexit.register(self.stop)
+        self._reply(time.monotonic() + 120)  # {"ready": pid} once the project is imported
+        return self.process
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()  # the server ends at the end of its input
+            self.process.wait(timeout=30)
+
+    def _reply(self, deadline: float) -> dict:
+        """The server's next JSON line; TimeoutError once `deadline` passes without one."""
+        assert self.process is not None and self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise RuntimeError("the fork server of tests/cli_forkserver.py ended")
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return json.loads(line)
+
+    def run(self, command: list[str], env: Mapping[str, str], stdin: str | None,
+            timeout: float) -> CliResult:
+        with self.lock, tempfile.TemporaryDirectory(prefix="policywatch-run-") as folder:
+            process = self._start()
+            streams = Path(folder)
+            (streams / "stdin").write_text(stdin or "")
+            request = {"argv": [command[0], *command[3:]], "env": dict(env), "cwd": str(ROOT),
+                       "stdin": str(streams / "stdin") if stdin is not None else os.devnull,
+                       "stdout": str(streams / "stdout"), "stderr": str(streams / "stderr")}
+            assert process.stdin is not None
+            process.stdin.write((json.dumps(request) + "\n").encode())
+            pid = self._reply(time.monotonic() + 60)["pid"]
+            try:
+                code = self._reply(time.monotonic() + timeout)["code"]
+            except BaseException as interrupted:  # a timeout, or the test's own
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                self._reply(time.monotonic() + 60)
+                if isinstance(interrupted, TimeoutError):
+                    raise subprocess.TimeoutExpired(command, timeout, self._read(streams / "stdout"),
+                                                    self._read(streams / "stderr")) from None
+                raise
+            return CliResult(code, self._read(streams / "stdout"), self._read(streams / "stderr"))
+
+    @staticmethod
+    def _read(path: Path) -> str:
+        """The child's output as `text=True` decodes it (universal newlines)."""
+        return path.read_text() if path.exists() else ""
+
+
+FORK_SERVER = ForkServer()
 
 
 def invoke_cli(*args: str, db: str | None = None, config: Path | None = None,
@@ -99,6 +190,33 @@ def invoke_cli(*args: str, db: str | None = None, config: Path | None = None,
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))
     return CliResult(result.exit_code, result.stdout, stderr)
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What `policywatch demo --dir FOLDER` printed, and the folder it wrote."""
+
+    folder: Path
+    result: CliResult
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """One `policywatch demo` for the whole run, in a folder named as the README's: the first
+    worker to ask runs it, under a file lock; the others wait for it and read what it left.
+    Its users only read the demo's store and files."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of one run
+    shared = base / "shared-demo"
+    shared.mkdir(exist_ok=True)
+    folder, saved = shared / "policywatch-demo", shared / "result.json"
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not saved.exists():
+            result = run_cli("demo", "--dir", str(folder), timeout=400)
+            saved.write_text(json.dumps(dataclasses.asdict(result)))
+    return DemoRun(folder, CliResult(**json.loads(saved.read_text())))
 
 
 @pytest.fixture(scope="session")

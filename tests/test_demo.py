@@ -7,12 +7,11 @@ import sqlite3
 from email import message_from_bytes, policy
 
 from policywatch.demo import folder_lock, refuse_foreign_files
-from tests.conftest import invoke_cli, run_cli
+from tests.conftest import DemoRun, invoke_cli
 
 
-def test_demo_runs_the_whole_loop_offline(tmp_path):
-    folder = tmp_path / "demo"
-    result = run_cli("demo", "--dir", str(folder), timeout=400)
+def test_demo_runs_the_whole_loop_offline(demo_run: DemoRun):
+    folder, result = demo_run.folder, demo_run.result
     assert result.code == 0, result.stderr
     out = result.stdout
     assert "cycle 5/5" in out and "try next" in out and "Traceback" not in result.stderr

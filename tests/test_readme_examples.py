@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, invoke_cli, run_cli
+from tests.conftest import ROOT, DemoRun, invoke_cli
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 README_DEMO_DIR = "/tmp/policywatch-demo"
@@ -31,12 +31,12 @@ def readme_instrument_examples() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory) -> str:
-    """One demo for the module, run as the README runs it (in a folder of the test's own)."""
-    folder: Path = tmp_path_factory.mktemp("readme-demo") / "policywatch-demo"
-    result = run_cli("demo", "--dir", str(folder), timeout=400)
-    assert result.code == 0, result.stderr
-    return str(folder / "demo.sqlite")
+def demo_store(demo_run: DemoRun) -> str:
+    """The demo of the run, run as the README runs it (in a folder of the test's own, named as
+    the README's)."""
+    assert demo_run.folder.name == Path(README_DEMO_DIR).name
+    assert demo_run.result.code == 0, demo_run.result.stderr
+    return str(demo_run.folder / "demo.sqlite")
 
 
 def test_the_readme_exports_the_store_the_demo_writes():

@@ -15,7 +15,9 @@ title page outranks what its articles say):
 4. **Repeal of this instrument**: a repeal clause whose subject is this instrument ("This
    Regulation is repealed", "本办法自2023年1月1日起废止", no other title quoted) and whose date, if
    it has one, has passed. A clause repealing another instrument ("Directive 95/46/EC is repealed")
-   never makes the text repealed.
+   never makes the text repealed. A repeal of this instrument dated after `today` decides
+   nothing yet: the stage is read by the rules below, and the repeal's date is kept as the
+   stage's `until`, the day it is repealed from.
 5. **Entry into force** of this instrument: `in_force` once a dated entry into force is on or
    before `today`, `adopted` while it is still to come or cannot be dated.
 6. **Adoption or promulgation formula** (会议通过, 国务院令…公布, "Done at Brussels, 4 June 2021",
@@ -26,8 +28,10 @@ title page outranks what its articles say):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from paradigms.classifier import clean_quote_text, quote_around
 from paradigms.key_dates import (
@@ -100,10 +104,12 @@ class Lifecycle:
                                 # entry into force, adoption formula, none
     since: date | None = None   # the date behind the stage, when the text gives one
     dates: list[KeyDate] = field(default_factory=list)  # every key date read, for the calendar
+    until: date | None = None   # the day a repeal of this instrument still to come takes effect
 
     def to_json(self) -> dict:
         return {"stage": self.stage, "quote": self.quote, "provision": self.provision, "rule": self.rule,
                 "since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None,
                 "dates": [d.to_json() for d in self.dates]}
 
 
@@ -163,6 +169,7 @@ def lifecycle_stage(text: str, *, today: date, title: str = "", published: date 
     decided = _by_title(titles) or _by_status_line(statuses) or _by_header_wording(text)
     if decided:
         return Lifecycle(decided.stage, decided.quote, decided.provision, decided.rule, None, dates)
+    coming_repeals = []
     for cue in prepared.cues:
         if cue.kind == REPEAL and _repeal_is_of_this(cue.lowered, cue.start):
             written = nearest_date(cue)
@@ -170,19 +177,23 @@ def lifecycle_stage(text: str, *, today: date, title: str = "", published: date 
             if when is None or when <= today:
                 return Lifecycle(REPEALED, quote_around(cue.sentence, cue.start, cue.end),
                                  prepared.provision_at(cue.begin + cue.start), "repeal clause", when, dates)
+            coming_repeals.append(when)
+    until = min(coming_repeals, default=None)
     entries = [d for d in dates if d.kind == ENTRY_INTO_FORCE and d.of_this_instrument]
     passed = [d for d in entries if d.date and d.date <= today]
     if passed:
         first = min(passed, key=lambda d: d.date or today)
-        return Lifecycle(IN_FORCE, first.quote, first.provision, "entry into force", first.date, dates)
+        return Lifecycle(IN_FORCE, first.quote, first.provision, "entry into force", first.date, dates,
+                         until)
     if entries:
         coming = min(entries, key=lambda d: (d.date is None, d.date or today))
-        return Lifecycle(ADOPTED, coming.quote, coming.provision, "entry into force", coming.date, dates)
+        return Lifecycle(ADOPTED, coming.quote, coming.provision, "entry into force", coming.date, dates,
+                         until)
     adoption = next((d for d in dates if d.kind in (ADOPTION, PUBLICATION) and d.of_this_instrument), None)
     if adoption:
         return Lifecycle(ADOPTED, adoption.quote, adoption.provision, "adoption formula", adoption.date,
-                         dates)
-    return Lifecycle(UNKNOWN_STAGE, "", "", "none", None, dates)
+                         dates, until)
+    return Lifecycle(UNKNOWN_STAGE, "", "", "none", None, dates, until)
 
 
 def _repeal_is_of_this(lowered: str, cue_start: int) -> bool:
@@ -194,16 +205,29 @@ def _repeal_is_of_this(lowered: str, cue_start: int) -> bool:
     return named and not OTHER_INSTRUMENT.search(lowered) and not _CONDITIONAL.search(lowered)
 
 
-def effective_stage(stage: str | None, since: date | str | None, today: date) -> str:
-    """A stored stage as of `today`, the one rule every view applies: a version read `adopted`
-    whose entry into force is dated on or before `today` is in force by now; every other stage
-    stands as read (None, for a version not read yet: unknown). `since` is the stored date, as a
-    date or ISO text. storage.queries.effective_stage_sql is the same rule in SQL."""
-    if stage == ADOPTED and since:
-        when = date.fromisoformat(since) if isinstance(since, str) else since
-        if when <= today:
-            return IN_FORCE
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def effective_stage(stage: str | None, since: date | str | None, today: date,
+                    until: date | str | None = None) -> str:
+    """A stored stage as of `today`, the one rule every view applies: a version whose repeal was
+    still to come when it was read (`until`, the day it takes effect) is repealed once that day
+    is on or before `today`; a version read `adopted` whose entry into force (`since`) is dated
+    on or before `today` is in force by now; every other stage stands as read (None, for a
+    version not read yet: unknown). The dates are the stored ones (the lifecycle's `since` and
+    `until`), as dates or ISO text. storage.queries.effective_stage_sql is the same rule in SQL."""
+    if until and _as_date(until) <= today:
+        return REPEALED
+    if stage == ADOPTED and since and _as_date(since) <= today:
+        return IN_FORCE
     return stage or UNKNOWN_STAGE
+
+
+def stage_as_of(stage: str | None, lifecycle: Mapping[str, Any] | None, today: date) -> str:
+    """effective_stage of a stored version: its stage column and its stored lifecycle."""
+    stored = lifecycle or {}
+    return effective_stage(stage, stored.get("since"), today, stored.get("until"))
 
 
 def is_stage_change(previous: str | None, current: str | None) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, inspect, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from paradigms.lifecycle import ADOPTED, IN_FORCE, UNKNOWN_STAGE
+from paradigms.lifecycle import ADOPTED, IN_FORCE, REPEALED, UNKNOWN_STAGE
 from storage.models import (
     ChangeEvent,
     CrawlRun,
@@ -93,11 +93,13 @@ def utc_today() -> date:
 
 
 def effective_stage_sql(stage: Any, lifecycle: Any, today: date) -> ColumnElement[str]:
-    """paradigms.lifecycle.effective_stage in SQL, for filters on both databases: `adopted` with
-    an entry into force (the lifecycle's `since`) on or before `today` is `in_force`; NULL is
-    `unknown`."""
-    since = lifecycle["since"].as_string()
-    return case((and_(stage == ADOPTED, since.is_not(None), since <= today.isoformat()), IN_FORCE),
+    """paradigms.lifecycle.effective_stage in SQL, for filters on both databases: a repeal still
+    to come when the version was read (the lifecycle's `until`) on or before `today` is
+    `repealed`; `adopted` with an entry into force (the lifecycle's `since`) on or before `today`
+    is `in_force`; NULL is `unknown`."""
+    since, until = lifecycle["since"].as_string(), lifecycle["until"].as_string()
+    return case((and_(until.is_not(None), until <= today.isoformat()), REPEALED),
+                (and_(stage == ADOPTED, since.is_not(None), since <= today.isoformat()), IN_FORCE),
                 else_=func.coalesce(stage, UNKNOWN_STAGE))
 
 

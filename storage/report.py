@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from paradigms.instrument_links import find_references
-from paradigms.lifecycle import effective_stage
+from paradigms.lifecycle import stage_as_of
 from paradigms.report import ReportInstrument, driving_dimension
 from storage.links import repealed_by
 from storage.models import Instrument, KeyDate, Version, utcnow
@@ -77,7 +77,7 @@ def report_instruments(session: Session, today: date | None = None) -> list[Repo
         rows.append(ReportInstrument(
             instrument.uid, instrument.title, instrument.jurisdiction, instrument.level,
             instrument_year(instrument, stated.get(instrument.id, {})),
-            paradigm or UNKNOWN, effective_stage(stage, (lifecycle or {}).get("since"), today),
+            paradigm or UNKNOWN, stage_as_of(stage, lifecycle, today),
             driving_dimension(classification),
             instrument.status, tuple(repealing.get(instrument.id, ()))))
     return rows

@@ -23,6 +23,7 @@ from paradigms.lifecycle import (
     effective_stage,
     is_stage_change,
     lifecycle_stage,
+    stage_as_of,
     stored_lifecycle,
 )
 from paradigms.shifts import version_shift
@@ -187,7 +188,7 @@ def version_stage(version: Version | None, today: date) -> str:
     """The stage of a stored version as of `today` (paradigms.lifecycle.effective_stage)."""
     if version is None:
         return effective_stage(None, None, today)
-    return effective_stage(version.stage, (version.lifecycle or {}).get("since"), today)
+    return stage_as_of(version.stage, version.lifecycle, today)
 
 
 def _current_labels(session: Session, instrument: Instrument, today: date) -> tuple[str | None, str]:
@@ -198,7 +199,7 @@ def _current_labels(session: Session, instrument: Instrument, today: date) -> tu
     if row is None:
         return None, effective_stage(None, None, today)
     paradigm, stage, lifecycle = row
-    return paradigm, effective_stage(stage, (lifecycle or {}).get("since"), today)
+    return paradigm, stage_as_of(stage, lifecycle, today)
 
 
 def _event(session: Session, instrument: Instrument, kind: str, run_id: int | None,

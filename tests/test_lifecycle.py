@@ -16,7 +16,10 @@ from paradigms.lifecycle import (
     REPEALED,
     STAGES,
     UNKNOWN_STAGE,
+    effective_stage,
     lifecycle_stage,
+    stage_as_of,
+    stored_lifecycle,
 )
 from texts.normalise import normalise_text
 
@@ -202,6 +205,67 @@ def test_a_repeal_still_to_come_leaves_the_text_in_force():
     text = ("Article 1\nThis Decision shall enter into force on 1 January 2020.\n"
             "Article 2\nThis Decision is repealed with effect from 1 January 2030.")
     assert lifecycle_stage(text, today=TODAY).stage == IN_FORCE
+
+
+COMING_REPEALS = [  # (language, text, day the repeal takes effect): in force since 1 January 2020
+    ("en", "Article 1\nThis Decision shall enter into force on 1 January 2020.\n"
+           "Article 2\nThis Decision is repealed with effect from 1 January 2030.", date(2030, 1, 1)),
+    ("zh", "# 某某数据管理办法\n第一条 本办法自2020年1月1日起施行。\n第三十条 本办法自2030年1月1日起废止。",
+     date(2030, 1, 1)),
+    ("es", "Artículo 4\nLa presente ley entrará en vigor el 1 de enero de 2020.\n"
+           "Artículo 5\nLa presente ley queda derogada desde el 1 de enero de 2030.", date(2030, 1, 1)),
+    ("fr", "Article 4\nLe présent décret entre en vigueur le 1er janvier 2020.\n"
+           "Article 5\nLe présent décret est abrogé à compter du 1er janvier 2030.", date(2030, 1, 1)),
+    ("de", "§ 8\nDiese Verordnung tritt am 1. Januar 2020 in Kraft.\n"
+           "§ 9\nDiese Verordnung wird mit Ablauf des 31. Dezember 2029 aufgehoben.", date(2029, 12, 31)),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "until"), COMING_REPEALS, ids=[c[0] for c in COMING_REPEALS])
+def test_a_repeal_still_to_come_is_kept_and_repeals_the_text_once_its_day_has_come(
+        language: str, text: str, until: date):
+    read = lifecycle_stage(text, today=TODAY)
+    assert (read.stage, read.since, read.until) == (IN_FORCE, date(2020, 1, 1), until)
+    stored = stored_lifecycle(read)
+    assert stored["until"] == until.isoformat()
+    assert stage_as_of(read.stage, stored, date.fromordinal(until.toordinal() - 1)) == IN_FORCE
+    assert stage_as_of(read.stage, stored, until) == REPEALED
+    assert lifecycle_stage(text, today=until).stage == REPEALED  # as the text read on that day says
+
+
+def test_a_stored_stage_reckoned_later_is_the_stage_read_that_day():
+    text = ("Article 1\nThis Regulation shall enter into force on 1 July 2027.\n"
+            "Article 2\nThis Regulation is repealed with effect from 31 December 2031.")
+    read = lifecycle_stage(text, today=TODAY)
+    assert (read.stage, read.since, read.until) == (ADOPTED, date(2027, 7, 1), date(2031, 12, 31))
+    for day in (TODAY, date(2027, 6, 30), date(2027, 7, 1), date(2031, 12, 30), date(2031, 12, 31),
+                date(2040, 1, 1)):
+        assert stage_as_of(read.stage, stored_lifecycle(read), day) == lifecycle_stage(text, today=day).stage
+
+
+def test_only_a_coming_repeal_of_this_text_is_kept():
+    other = ("Article 94\n1. Directive 95/46/EC is repealed with effect from 25 May 2030.\n"
+             "Article 99\nThis Regulation shall enter into force on 24 May 2016.")
+    assert lifecycle_stage(other, today=TODAY).until is None
+    repeal = "Article 2\nThis Decision is repealed with effect from 1 January 2030."
+    draft = lifecycle_stage(repeal, today=TODAY, title="Proposal for a Decision on transfers")
+    assert (draft.stage, draft.until) == (DRAFT, None)  # the title decides; a draft repeals nothing
+    alone = lifecycle_stage(repeal, today=TODAY)
+    assert (alone.stage, alone.until) == (UNKNOWN_STAGE, date(2030, 1, 1))
+
+
+@pytest.mark.parametrize(("stage", "since", "until", "today", "expected"), [
+    (IN_FORCE, "2020-01-01", "2030-01-01", date(2029, 12, 31), IN_FORCE),
+    (IN_FORCE, "2020-01-01", "2030-01-01", date(2030, 1, 1), REPEALED),
+    (ADOPTED, "2027-07-01", "2031-12-31", date(2027, 7, 1), IN_FORCE),
+    (ADOPTED, "2027-07-01", date(2031, 12, 31), date(2032, 1, 1), REPEALED),
+    (UNKNOWN_STAGE, None, "2030-01-01", date(2030, 1, 2), REPEALED),
+    (None, None, None, date(2030, 1, 1), UNKNOWN_STAGE),
+    (IN_FORCE, "2020-01-01", None, date(2040, 1, 1), IN_FORCE),
+])
+def test_effective_stage_with_a_coming_repeal(stage, since, until, today, expected):
+    assert effective_stage(stage, since, today, until) == expected
+    assert stage_as_of(stage, {"since": since, "until": until}, today) == expected
 
 
 OTHER_REPEALS = [  # repeal clauses that repeal another instrument, never the text itself

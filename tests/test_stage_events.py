@@ -14,14 +14,14 @@ from sqlalchemy import select
 from alerts.render import render_html, render_text
 from alerts.settings import SmtpSettings
 from crawlers.extract import extract_document
-from paradigms.lifecycle import effective_stage, is_stage_change
+from paradigms.lifecycle import effective_stage, is_stage_change, stage_as_of
 from policywatch.demoweb.server import regulator_page
 from policywatch.demoweb.sites import write_demo_authority_declaration
 from policywatch.demoweb.texts import to_html
 from policywatch.digests import ALL, build_digest
 from storage.database import Store
 from storage.models import ChangeEvent, KeyDate, Version, utcnow
-from storage.queries import HistoryFilter, history
+from storage.queries import HistoryFilter, effective_stage_sql, history
 from storage.versions import Fetch, SourceInfo, record_document
 from tests.conftest import run_cli
 
@@ -188,6 +188,28 @@ def test_an_adopted_text_is_in_force_once_its_date_has_passed_in_every_query(sto
         assert stages(after) == [("stage", "in_force"), ("amended", "in_force"), ("new", "draft")]
         assert stages(before, "in_force") == [] and len(stages(after, "in_force")) == 2
         assert len(stages(after, "adopted")) == 0 and stages(after, "draft") == [("new", "draft")]
+
+
+def test_a_repeal_still_to_come_repeals_the_text_on_its_day_in_python_and_in_sql(store):
+    sunset = BODY + ("Article 2\nThis Regulation shall enter into force on 1 June 2026.\n\n"
+                     "Article 3\nThis Regulation is repealed with effect from 1 January 2030.\n")
+    _record(store, "Regulation on transfers", sunset, datetime(2026, 3, 1))
+    _record(store, "Regulation on transfers", sunset + "\nArticle 4\nThis Regulation is binding.\n",
+            datetime(2026, 3, 2))
+    days = (date(2026, 5, 31), date(2026, 6, 1), date(2029, 12, 31), date(2030, 1, 1))
+    with store.sessions() as session:
+        stored = session.execute(select(Version.stage, Version.lifecycle).order_by(Version.number)).all()
+        assert {(stage, lifecycle["since"], lifecycle["until"]) for stage, lifecycle in stored} == {
+            ("adopted", "2026-06-01", "2030-01-01")}
+        in_python = [[stage_as_of(stage, lifecycle, day) for stage, lifecycle in stored] for day in days]
+        in_sql = [list(session.scalars(select(effective_stage_sql(Version.stage, Version.lifecycle, day))
+                                       .order_by(Version.number))) for day in days]
+        events = [{e["change"]: e["stage"] for e in history(session, HistoryFilter(today=day))}
+                  for day in days]
+        repealed = [len(history(session, HistoryFilter(today=day, stages=("repealed",)))) for day in days]
+    assert in_python == in_sql == [["adopted"] * 2, ["in_force"] * 2, ["in_force"] * 2, ["repealed"] * 2]
+    assert [e["amended"] for e in events] == ["adopted", "in_force", "in_force", "repealed"]
+    assert repealed == [0, 0, 0, 2]  # the new version and the amendment, once 1 January 2030 has come
 
 
 @pytest.mark.parametrize(("stage", "since", "today", "expected"), [

@@ -7,7 +7,7 @@ from typing import Any
 
 from paradigms.lifecycle import STAGES
 from policywatch.web.params import MAX_PAGE_SIZE, PAGE_SIZE
-from texts.vocabulary import CHANGE_KINDS, PARADIGM_CHOICES, VERSION
+from texts.vocabulary import CHANGE_KINDS, LINK_KIND_INCOMING, LINK_KINDS, PARADIGM_CHOICES, VERSION
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 PROVISIONS = {"type": ["object", "null"], "properties": {
@@ -94,6 +94,13 @@ SCHEMAS: dict[str, Any] = {
             "on": {"type": "string", "format": "date"}, "kind": {"type": "string"},
             "quote": {"type": "string"}, "provision": {"type": "string"},
             "basis": {"type": "string"}}}},
+        "links": {"type": "array", "description": "What this instrument's latest text does to the "
+                  "instruments it names (outgoing, in text order), then the instruments whose text "
+                  "names it (incoming, strongest kind first)",
+                  "items": {"$ref": "#/components/schemas/Link"}},
+        "repealed_by": {"type": "array", "items": {"type": "string"},
+                        "description": "The ids of the instruments in the store whose adopted text "
+                        "repeals this one; the instrument counts as repealed in every view"},
         "events": {"type": "array", "items": {"type": "object", "properties": {
             "detected_at": {"type": "string"}, "change": {"type": "string"},
             "version": {"type": "integer"}, "baseline": {"type": "boolean"},
@@ -101,6 +108,19 @@ SCHEMAS: dict[str, Any] = {
             "paradigm": {"type": "string"}, "previous_paradigm": NULLABLE_STRING,
             "provisions": PROVISIONS, "stage": {"type": "string"},
             "previous_stage": NULLABLE_STRING}}}}},
+    "Link": {"type": "object", "required": ["direction", "kind", "reads", "cited", "instrument"],
+             "properties": {
+                 "direction": {"type": "string", "enum": ["outgoing", "incoming"]},
+                 "kind": {"type": "string", "enum": list(LINK_KINDS)},
+                 "reads": {"type": "string", "enum": [*LINK_KINDS, *LINK_KIND_INCOMING.values()],
+                           "description": "The kind as read from this end: repeals, repealed by, …"},
+                 "cited": {"type": "string", "description": "The reference as the citing text writes it"},
+                 "instrument": {**NULLABLE_STRING, "description": "The other end's id; null while "
+                                "no instrument in the store is the one cited"},
+                 "title": {"type": "string"},
+                 "quote": {"type": "string", "description": "The citing text's words that make the link"},
+                 "provision": {"type": "string"},
+                 "version": {"type": "integer", "description": "The citing instrument's version"}}},
     "DiffRow": {"type": "object", "properties": {
         "change": {"type": "string", "enum": ["added", "removed", "modified"]},
         "provision": {"type": "string"}, "before": {"type": "string"}, "after": {"type": "string"}}},

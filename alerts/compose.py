@@ -22,6 +22,7 @@ class Digest:
     sections: dict[str, list[dict]] = field(default_factory=dict)  # change kind -> events
     flags: list[dict] = field(default_factory=list)     # flagged trend shifts
     coverage: list[dict] = field(default_factory=list)  # sources that could not be checked
+    thin: list[dict] = field(default_factory=list)      # pages watched only in part: source, url, message
     trend_periods: list[dict] = field(default_factory=list)
     cancelling: set[str] = field(default_factory=set)  # instruments withdrawn, then restored
     web_link: str | None = None  # the same changes in the web view, when its address is known
@@ -57,11 +58,14 @@ class Digest:
 
 def compose_digest(subscription: Subscription, events: list[dict], since: datetime,
                    until: datetime, flags: Sequence[dict] = (), coverage: Sequence[dict] = (),
-                   trend_periods: Sequence[dict] = (), base_url: str | None = None) -> Digest:
+                   trend_periods: Sequence[dict] = (), base_url: str | None = None,
+                   thin: Sequence[dict] = ()) -> Digest:
     """What one subscription should read about [since, until): announced changes only (no
     baseline, no technical), filtered by the subscription, grouped by kind, oldest first.
     `events` are those the store recorded in the window, read to the microsecond (their JSON
-    times are cut to the second, too coarse to place an event at a window's edge)."""
+    times are cut to the second, too coarse to place an event at a window's edge). `thin`:
+    the standing warnings of pages watched only in part (a thin extraction, the same text as
+    another page), said in the coverage section."""
     digest = Digest(subscription.name, since, until, {k: [] for k in SECTIONS})
     for event in sorted(events, key=lambda e: (e["detected_at"], e["instrument"])):
         if event["baseline"] or event["change"] not in SECTIONS:
@@ -73,6 +77,8 @@ def compose_digest(subscription: Subscription, events: list[dict], since: dateti
                     if not wanted or f.get("jurisdiction") in (None, *wanted)]
     digest.coverage = [one_line(c) for c in coverage if not subscription.filter.sources
                        or c["source"] in subscription.filter.sources]
+    digest.thin = [one_line(t) for t in thin if not subscription.filter.sources
+                   or t["source"] in subscription.filter.sources]
     digest.trend_periods = list(trend_periods)
     digest.cancelling = cancelled_withdrawals(digest.sections)
     digest.web_link = web_view_link(base_url, subscription, since, until) if base_url else None

@@ -14,7 +14,15 @@ from paradigms.trends import compute_trends
 from storage import trend_spans
 from storage.database import Store
 from storage.models import utcnow
-from storage.queries import HistoryFilter, failing_sources, history, last_digest_end, trend_histories
+from storage.queries import (
+    HistoryFilter,
+    failing_sources,
+    history,
+    last_digest_end,
+    source_warnings,
+    trend_histories,
+)
+from texts.vocabulary import EXTRACTION
 
 ALL = Subscription(name="all", recipients=(), window="1d")
 
@@ -48,10 +56,13 @@ def build_digest(store: Store, subscription: Subscription, since: datetime, unti
                      "last_success": s.last_success_at.strftime("%Y-%m-%dT%H:%M:%SZ")
                      if s.last_success_at else None}
                     for s in failing_sources(session)]
+        thin = [{"source": source_id, "url": warning.url, "message": warning.message}
+                for source_id, warnings in sorted(source_warnings(session).items())
+                for warning in warnings if warning.kind == EXTRACTION]
     recent = {p.period for p in periods[-2:]}
     digest = compose_digest(subscription, events, since, until,
                             [asdict(f) for f in flags if f.period in recent], coverage,
-                            [asdict(p) for p in periods], base_url)
+                            [asdict(p) for p in periods], base_url, thin)
     chart = draw_trend_chart(periods, flags) if len(periods) >= 1 else None
     return digest, build_message(digest, subscription.recipients, smtp, chart, now), chart
 

@@ -48,8 +48,9 @@ def loopback() -> Iterator[LoopbackWeb]:
 
 
 @pytest.fixture(scope="module")
-def cycles(loopback, tmp_path_factory) -> list[tuple[CliResult, CliResult]]:
-    """(crawl, status as JSON) of three crawls: first, noise only, the second notice's own text."""
+def cycles(loopback, tmp_path_factory) -> list[tuple[CliResult, CliResult, CliResult]]:
+    """(crawl, status as JSON, the plain-text digest) of three crawls: first, noise only, the
+    second notice's own text."""
     folder = tmp_path_factory.mktemp("same-text")
     sources = write_declaration(loopback, folder / "sources")
     db = f"sqlite:///{folder / 'store.sqlite'}"
@@ -60,7 +61,9 @@ def cycles(loopback, tmp_path_factory) -> list[tuple[CliResult, CliResult]]:
         assert crawled.code == 0, crawled.stderr
         status = run_cli("status", "--format", "json", db=db)
         assert status.code == 0, status.stderr
-        shown.append((crawled, status))
+        digest = run_cli("digest", "--since", "1d", db=db)
+        assert digest.code == 0, digest.stderr
+        shown.append((crawled, status, digest))
     return shown
 
 
@@ -73,7 +76,7 @@ def _same_text_lines(output: str) -> list[str]:
 
 
 def test_the_crawl_says_in_one_line_which_two_pages_watch_the_same_text(cycles, loopback):
-    crawled, _ = cycles[0]
+    crawled, _, _ = cycles[0]
     [line] = _same_text_lines(crawled.stdout)
     first, second = loopback.url(SAME_TEXT, "/notice/a"), loopback.url(SAME_TEXT, "/notice/b")
     assert line.startswith("  registry: extraction: ")
@@ -85,15 +88,24 @@ def test_the_crawl_says_in_one_line_which_two_pages_watch_the_same_text(cycles, 
 
 
 def test_status_shows_it_while_the_page_is_unchanged(cycles):
-    for _, status in cycles[:2]:
+    for _, status, _ in cycles[:2]:
         [warning] = [w for w in _warnings(status) if "the same text" in w["message"]]
         assert warning["kind"] == "extraction" and "/notice/" in warning["url"]
     assert _same_text_lines(cycles[1][0].stdout) == []  # nothing re-read, nothing new to say
 
 
 def test_the_warning_goes_when_the_page_gets_a_text_of_its_own(cycles):
-    crawled, status = cycles[2]
+    crawled, status, digest = cycles[2]
     row = next(line.split() for line in crawled.stdout.splitlines() if line.startswith("registry "))
     assert row[1:3] == ["0", "1"]  # no new instrument, one amended
     assert _same_text_lines(crawled.stdout) == []
     assert [w for w in _warnings(status) if "the same text" in w["message"]] == []
+    assert "watched only in part" not in digest.stdout
+
+
+def test_the_digest_says_it_in_its_coverage_section(cycles, loopback):
+    for _, _, digest in cycles[:2]:
+        coverage = digest.stdout.split("\nCoverage\n", 1)[1]
+        assert "These pages are watched only in part" in coverage
+        [line] = _same_text_lines(coverage)
+        assert line.startswith("* registry: ") and loopback.url(SAME_TEXT, "/notice/") in line

@@ -26,7 +26,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class StoreError(RuntimeError):
-    """The database cannot be opened or used; the message says which and why."""
+    """The database cannot be opened or used; the message says which and why. `transient`: the
+    fault may pass by itself (busy, full, a server away), so a long-running process retries."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 _DAMAGED = ("is damaged", "restore it from a backup or move it away and crawl again")
@@ -51,6 +56,10 @@ SQLITE_FAULTS: dict[int, tuple[str, str]] = {
                                                         "and reports no fault"),
 }
 
+# The faults that may pass without anyone repairing the file: a lock is released, space is freed.
+TRANSIENT_SQLITE_FAULTS = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
+                                     sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR})
+
 
 def store_fault(store: str, error: BaseException) -> StoreError | None:
     """The one-line StoreError for a fault of the database itself (damaged, busy, read-only,
@@ -59,14 +68,16 @@ def store_fault(store: str, error: BaseException) -> StoreError | None:
     plain = first_line(error)
     if isinstance(error, sqlite3.Error):
         code = getattr(error, "sqlite_errorcode", None)
-        fault = SQLITE_FAULTS.get(code & 0xFF) if isinstance(code, int) else None
+        primary = code & 0xFF if isinstance(code, int) else None
+        fault = SQLITE_FAULTS.get(primary) if primary is not None else None
         if fault is None:
             return None
         what, todo = fault
-        return StoreError(f"the store {store} {what} ({plain}): {todo}")
+        return StoreError(f"the store {store} {what} ({plain}): {todo}",
+                          transient=primary in TRANSIENT_SQLITE_FAULTS)
     if type(error).__name__ == "OperationalError":  # the DB-API's name for a server's fault
         return StoreError(f"the store {store} cannot be used ({plain}): check that its server "
-                          "runs and accepts this connection")
+                          "runs and accepts this connection", transient=True)
     return None
 
 

@@ -29,7 +29,9 @@ def run(app: App, source_paths: tuple[str, ...], reload_every: float | None, cra
     """The daemon: check every source on its interval and send digests on their schedules.
 
     One crawl child process per source check; SIGTERM or SIGINT stop it cleanly; a second
-    daemon on the same store is refused.
+    daemon on the same store is refused. A store that is busy past its timeout or whose disk is
+    full is logged in one line and tried again on the next pass; a damaged, read-only or
+    unopenable store stops the daemon with one line and exit status 1.
 
     \b
     Example:

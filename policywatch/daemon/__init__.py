@@ -20,6 +20,8 @@ crawl is killed at its timeout and reported, and the daemon carries on.
   children   starting, waiting for and stopping crawl children
   nodes      checks on Scrapyd nodes: polling, cancelling, settling runs left behind
   lock       the pid lock: one daemon per store
+  faults     faults of the store while it runs: one line each; a transient one is retried,
+             a fatal one (a damaged file) stops the daemon
 """
 
 from policywatch.daemon.jobs import check_source, housekeeping, retry_outbox, send_digest

@@ -6,12 +6,14 @@ Instead every job's first argument is the key of its store (`planning.store_key`
 registers itself under that key while it runs. A registry keyed by store rather than one global
 "current runner": each job says which runner it belongs to, so runners on different stores can
 share a process without one doing another's work, and a job that fires when no
-runner serves its store (it is stopping) does nothing.
+runner serves its store (it is stopping) does nothing. A fault of the store met by a job is the
+runner's one line (`faults.StoreFaults`), never an exception left to the scheduler's traceback.
 """
 
 from __future__ import annotations
 
 import threading
+from functools import partial
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -46,22 +48,23 @@ RUNNERS = RunnerRegistry()
 def check_source(key: str, source_id: str) -> None:
     """Job `check:<source>`."""
     if runner := RUNNERS.get(key):
-        runner.check_source(source_id)
+        runner.faults.guard(f"checking {source_id}", partial(runner.check_source, source_id), None)
 
 
 def send_digest(key: str, subscription: str) -> None:
     """Job `digest:<subscription>`."""
     if runner := RUNNERS.get(key):
-        runner.send_digest(subscription)
+        runner.faults.guard(f"sending the digest {subscription}",
+                            partial(runner.send_digest, subscription), None)
 
 
 def retry_outbox(key: str) -> None:
     """Job `outbox:retry`."""
     if runner := RUNNERS.get(key):
-        runner.retry_outbox()
+        runner.faults.guard("retrying the outbox", runner.retry_outbox, None)
 
 
 def housekeeping(key: str) -> None:
     """Job `housekeeping`."""
     if runner := RUNNERS.get(key):
-        runner.housekeeping()
+        runner.faults.guard("keeping house", runner.housekeeping, None)

@@ -20,13 +20,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from crawlers.catalogue import Catalogue, Source, load_catalogue, sources_to_json
 from policywatch.config import Config, ConfigError, load_config
 from policywatch.crawl_child import CrawlRequest
 from policywatch.daemon.children import await_crawl_child, signal_group, spawn_crawl_child, terminate
+from policywatch.daemon.faults import GuardedJobStore, StoreFaults
 from policywatch.daemon.host_turns import HostTurns
 from policywatch.daemon.jobs import RUNNERS
 from policywatch.daemon.lock import PidLock, pid_file_for
@@ -43,7 +43,7 @@ from policywatch.daemon.planning import (
 )
 from policywatch.scrapyd import NodeError, configured_nodes, least_busy
 from storage import jobs, runs
-from storage.database import Store
+from storage.database import Store, StoreError
 from storage.models import utcnow
 from texts.vocabulary import JOB_FAILED, JOB_KILLED, JOB_OK
 
@@ -102,8 +102,10 @@ class Runner:
         self._children: dict[int, subprocess.Popen[str]] = {}
         self._children_lock = threading.Lock()
         self.host_turns = HostTurns()  # checks whose sources share a host take turns
+        self.faults = StoreFaults()  # a fault of the store: one line; a fatal one stops `serve`
+        job_store = GuardedJobStore(self.faults, engine=store.engine, tablename="apscheduler_jobs")
         self.scheduler = BackgroundScheduler(
-            jobstores={JOB_STORE: SQLAlchemyJobStore(engine=store.engine, tablename="apscheduler_jobs")},
+            jobstores={JOB_STORE: job_store},
             executors={"default": ThreadPoolExecutor(options.workers)}, timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE})
 
@@ -137,10 +139,10 @@ class Runner:
                  len(self.catalogue.sources), len(self.config.subscriptions), self.store.url)
 
     def serve(self, stop_requested: threading.Event, reload_requested: threading.Event) -> None:
-        """Beat the heart until `stop_requested`; reload when `reload_requested` (SIGHUP) or when
-        the reload interval has passed."""
+        """Beat the heart until `stop_requested` or a fatal fault of the store; reload when
+        `reload_requested` (SIGHUP) or when the reload interval has passed."""
         last_reload = time.monotonic()
-        while not stop_requested.is_set():
+        while not stop_requested.is_set() and not self.faults.fatal_met.is_set():
             stop_requested.wait(HEARTBEAT)
             every = self.options.reload_every
             if every and time.monotonic() - last_reload >= every:
@@ -148,9 +150,12 @@ class Runner:
             if reload_requested.is_set() and not stop_requested.is_set():
                 reload_requested.clear()
                 last_reload = time.monotonic()
-                self.reload()
-            with self.store.transaction() as session:
-                jobs.daemon_heartbeat(session)
+                self.faults.guard("reloading", self.reload, None)
+            self.faults.guard("beating the heart", self._heartbeat, None)
+
+    def _heartbeat(self) -> None:
+        with self.store.transaction() as session:
+            jobs.daemon_heartbeat(session)
 
     def reload(self) -> None:
         """Re-read the configuration and the catalogue and bring the jobs up to date; a broken
@@ -195,11 +200,14 @@ class Runner:
         self.scheduler.remove_jobstore(JOB_STORE, shutdown=False)
         self._stop_children()
         self.scheduler.shutdown(wait=True)
+        self.faults.guard("stopping", self._record_stop, None)
+        self.close()
+        log.info("daemon stopped")
+
+    def _record_stop(self) -> None:
         with self.store.transaction() as session:
             runs.mark_dead_runs_interrupted(session)
             jobs.daemon_stopped(session)
-        self.close()
-        log.info("daemon stopped")
 
     def close(self) -> None:
         """Let go of the scheduler, the registry entry, the lock and the store."""
@@ -423,13 +431,20 @@ def run_daemon(config_path: str | None, db_url: str | None, source_paths: list[s
                workers: int = 2, log_file: str | None = None, *,
                pid_file: Path | None = None) -> None:
     """`policywatch run`: run until SIGTERM or SIGINT; SIGHUP (or every `reload_every` seconds)
-    re-reads the configuration and the catalogue. DaemonError when it cannot start."""
+    re-reads the configuration and the catalogue. DaemonError when it cannot start; a fatal
+    fault of the store stops it with exit status 1, its one line logged (and raised as the
+    StoreError when the log is a file, so that stderr says it too)."""
     with daemon_logging(log_file):
-        _run(DaemonOptions(config_path, db_url, tuple(source_paths), reload_every, crawl_timeout,
-                           workers, pid_file))
+        fatal = _run(DaemonOptions(config_path, db_url, tuple(source_paths), reload_every,
+                                   crawl_timeout, workers, pid_file))
+    if fatal is not None:
+        if log_file:
+            raise fatal
+        raise SystemExit(1)  # the log, on stderr, said it in one line
 
 
-def _run(options: DaemonOptions) -> None:
+def _run(options: DaemonOptions) -> StoreError | None:
+    """Run the daemon until it is asked to stop (None) or meets a fatal fault of its store."""
     runner = Runner.open(options)
     stop_requested, reload_requested = threading.Event(), threading.Event()
 
@@ -449,3 +464,4 @@ def _run(options: DaemonOptions) -> None:
         runner.serve(stop_requested, reload_requested)
     finally:
         runner.stop()
+    return runner.faults.fatal

@@ -138,16 +138,20 @@ def make_engine(url: str) -> Engine:
         raise StoreError(f"--db: cannot use {parsed.render_as_string()!r}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    name = store_name(url)
+    translate_faults(engine, store_name(url))
+    return engine
+
+
+def translate_faults(engine: Engine, name: str) -> None:
+    """Every fault of the database, on any statement of `engine`, raised as one StoreError
+    naming the store `name` and what to do."""
 
     def translate_fault(context: ExceptionContext) -> None:
-        """Every fault of the database, on any statement of this engine, as one StoreError."""
         fault = store_fault(name, context.original_exception)
         if fault is not None:
             raise fault from None
 
     event.listen(engine, "handle_error", translate_fault)
-    return engine
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -228,12 +228,12 @@ def test_a_reading_command_on_a_damaged_store_is_one_line(damaged_store, command
 
 
 def test_serve_on_a_damaged_store_is_one_line(damaged_store):
-    """The web view opens the store read-only through an engine of its own: its line names the
-    store and SQLite's reason, without the advice of the store's own faults."""
+    """The web view opens the store read-only through an engine of its own, which words the
+    store's faults as every other command does: the store, SQLite's reason, what to do."""
     result = run_cli("serve", "--port", "0", db=f"sqlite:///{damaged_store}", timeout=60)
     last = _one_line(result)
     assert last.startswith("Error: ") and str(damaged_store) in last, result.stderr
-    assert "malformed database schema" in last
+    assert "malformed database schema" in last and "restore it from a backup" in last
 
 
 def _one_line(result) -> str:

@@ -7,15 +7,13 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from storage.database import StoreError, alembic_config
+from storage.database import StoreError, current_revision, newest_revision, store_name, translate_faults
 
 BUSY_TIMEOUT_MS = 30000
 
@@ -46,23 +44,25 @@ def read_only_engine(url: str) -> Engine:
             connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             return connection
 
-        return create_engine("sqlite://", creator=connect, poolclass=QueuePool)
-    connect_args = {"options": "-c default_transaction_read_only=on"} if backend == "postgresql" else {}
-    try:
-        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise StoreError(f"--db: cannot use {parsed.render_as_string()!r}: {exc}") from None
+        engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool)
+    else:
+        connect_args = {"options": "-c default_transaction_read_only=on"} if backend == "postgresql" else {}
+        try:
+            engine = create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise StoreError(f"--db: cannot use {parsed.render_as_string()!r}: {exc}") from None
+    translate_faults(engine, store_name(url))  # a damaged or busy store: one line, what to do
+    return engine
 
 
 def check_schema(engine: Engine, url: str) -> None:
     """Refuse, in one line, a database that holds no store or a store of an older schema (the
     web view cannot migrate it: it never writes)."""
     try:
-        with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+        current = current_revision(engine)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open the store at {url}: {str(exc).splitlines()[0]}") from None
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    head = newest_revision()
     if current is None:
         raise StoreError(f"no policywatch store at {url} (`policywatch crawl` or `policywatch demo` "
                          "makes one)")

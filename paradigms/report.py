@@ -21,7 +21,7 @@ import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from paradigms.trends import LEVEL_GROUPS
+from paradigms.trends import LEVEL_GROUPS, dominant_paradigm, paradigm_shares
 from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES, PARADIGMS, UNKNOWN
 
 NATIONAL, MULTILATERAL = "national/regional", "multilateral/bilateral"
@@ -105,20 +105,6 @@ class Report:
         return asdict(self)
 
 
-def _shares(counts: Counter) -> dict[str, float]:
-    known = sum(counts[p] for p in PARADIGMS)
-    return {p: round(counts[p] / known, 3) if known else 0.0 for p in PARADIGMS}
-
-
-def _leading(counts: Counter) -> str | None:
-    known = {p: counts[p] for p in PARADIGMS if counts[p]}
-    if not known:
-        return None
-    best = max(known.values())
-    leaders = [p for p, n in known.items() if n == best]
-    return leaders[0] if len(leaders) == 1 else "mixed"
-
-
 def _cell(group: str, jurisdiction: str, members: list[ReportInstrument]) -> Cell:
     counts = Counter(m.paradigm if m.paradigm in PARADIGMS else UNKNOWN for m in members)
     driven_by = {}
@@ -128,7 +114,7 @@ def _cell(group: str, jurisdiction: str, members: list[ReportInstrument]) -> Cel
     placed = [(m.paradigm if m.paradigm in PARADIGMS else UNKNOWN, m.uid) for m in members]
     instruments = {p: sorted(uid for label, uid in placed if label == p) for p in (*PARADIGMS, UNKNOWN)}
     return Cell(group, jurisdiction, len(members), {p: counts[p] for p in (*PARADIGMS, UNKNOWN)},
-                _shares(counts), _leading(counts), driven_by, instruments)
+                paradigm_shares(counts), dominant_paradigm(counts), driven_by, instruments)
 
 
 def _why_left_out(instrument: ReportInstrument) -> str:
@@ -163,7 +149,7 @@ def comparative_report(instruments: list[ReportInstrument], since: int | None = 
             shares, counts = {}, {}
             for group, members in ((ALL, upto), *((g, [i for i in upto if i.group == g]) for g in GROUPS)):
                 tally = Counter(m.paradigm for m in members)
-                shares[group] = _shares(tally)
+                shares[group] = paradigm_shares(tally)
                 counts[group] = sum(tally[p] for p in PARADIGMS)
             trend.append(TrendYear(year, shares, counts))
     calls = [{"instrument": i.uid, "group": i.group, "jurisdiction": i.jurisdiction, "year": i.year,

@@ -84,12 +84,14 @@ def period_bounds(first: date, last: date, by: str) -> list[tuple[str, date, dat
     return bounds
 
 
-def _shares(counts: Counter) -> dict[str, float]:
+def paradigm_shares(counts: Counter) -> dict[str, float]:
+    """Each paradigm's share of the instruments with a paradigm (unknown ones left out)."""
     known = sum(counts[p] for p in PARADIGMS)
     return {p: round(counts[p] / known, 3) if known else 0.0 for p in PARADIGMS}
 
 
-def _dominant(counts: Counter) -> str | None:
+def dominant_paradigm(counts: Counter) -> str | None:
+    """The paradigm most instruments take, "mixed" on a tie, None when none has one."""
     known = {p: counts[p] for p in PARADIGMS if counts[p]}
     if not known:
         return None
@@ -128,7 +130,8 @@ def compute_trends(histories: list[InstrumentHistory], by: str = "year",
             if paradigm == RESTRICTIVE and start <= history.in_force_from <= end:
                 new_restrictive.append(history.uid)
         period = Period(label, end, sum(counts.values()), {p: counts[p] for p in (*PARADIGMS, UNKNOWN)},
-                        _shares(counts), {group: _shares(c) for group, c in sorted(levels.items())},
+                        paradigm_shares(counts),
+                        {group: paradigm_shares(c) for group, c in sorted(levels.items())},
                         new_restrictive)
         earlier = periods[-LOOKBACK:]
         for paradigm in PARADIGMS:
@@ -149,7 +152,7 @@ def compute_trends(histories: list[InstrumentHistory], by: str = "year",
                                   f"(previous mean {mean:.1f})", RESTRICTIVE,
                                   instruments=new_restrictive))
         for jurisdiction, jurisdiction_counts in sorted(by_jurisdiction.items()):
-            dominant = _dominant(jurisdiction_counts)
+            dominant = dominant_paradigm(jurisdiction_counts)
             before = previous_dominant.get(jurisdiction)
             definite = before in PARADIGMS and dominant in PARADIGMS  # not from or to a tie
             if definite and before != dominant:

@@ -283,3 +283,18 @@ def fast_config(tmp_path: Path) -> Path:
     path.write_text('[crawl]\ntimeout = 1.5\nretry_after_max = 5\nmax_download_mb = 1\n'
                     'contact = "tests@example.org"\n')
     return path
+
+
+@contextlib.contextmanager
+def small_filesystem(folder: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` ("4m") mounted on `folder` for a test of a full disk (the test is
+    skipped where mounting is not allowed)."""
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {done.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from storage.database import Store, store_fault
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, small_filesystem
 from tests.test_daemon import (
     clean_env,
     finished_since,
@@ -168,16 +168,8 @@ def test_a_store_locked_past_the_busy_timeout_is_one_line_and_the_daemon_carries
 @pytest.fixture
 def small_disk(tmp_path) -> Iterator[Path]:
     """A 4 MB tmpfs mounted for the test (skipped where mounting is not allowed)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small filesystem here: {done.stderr.decode().strip()}")
-    try:
+    with small_filesystem(tmp_path / "disk", "4m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_a_full_disk_is_one_line_and_the_daemon_carries_on_once_there_is_room(

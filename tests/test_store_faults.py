@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from storage.database import Store, store_fault
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, small_filesystem
 from tests.web.hostile import declaration, law_page
 from tests.web.sites import (
     BULK_DOCUMENTS,
@@ -157,16 +157,8 @@ def test_a_second_crawl_is_refused_with_the_pid_of_the_first_and_the_data_is_exa
 @pytest.fixture
 def tiny_disk(tmp_path) -> Iterator[Path]:
     """A 1 MB tmpfs mounted for the test (skipped where mounting is not allowed)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small filesystem here: {done.stderr.decode().strip()}")
-    try:
+    with small_filesystem(tmp_path / "disk", "1m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def _fill(folder: Path, leave: int) -> Path:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from policywatch.cli.app import App, checked_values, iso, parse_when, pass_app
+from policywatch.cli.app import App, checked_values, parse_when, pass_app
 from policywatch.output import format_option, render, render_object
 from texts.vocabulary import CHANGE_KINDS, PARADIGM_CHOICES, STAGE, STAGES
 
@@ -120,38 +120,15 @@ def show(app: App, instrument: str, text_of: str | None, fmt: str) -> None:
       policywatch show 1
       policywatch show 1 --text 1
     """
-    from storage.calendar import instrument_key_dates, version_lifecycle
-    from storage.links import instrument_links, repealed_by
-    from storage.queries import instrument_events
+    from storage.instrument_report import instrument_report
 
     with app.store().sessions() as session:
         found = instrument_or_fail(session, instrument)
         if text_of is not None:
             click.echo(version_text(found, text_of))
             return
-        versions = [{"version": v.number, "recorded_at": iso(v.recorded_at),
-                     "paradigm": v.paradigm or "unknown", "characters": len(v.text),
-                     "hash": v.text_hash[:12], "title": v.title, "technical": v.technical,
-                     **version_lifecycle(v)}
-                    for v in sorted(found.versions, key=lambda v: v.number, reverse=True)]
-        stage_of = {v["version"]: v["stage"] for v in versions}
-        events: list[dict[str, Any]] = [{"detected_at": iso(e.detected_at), "change": e.kind,
-                   "version": e.version_number, "baseline": e.baseline, "url": e.url,
-                   "previous_url": e.previous_url, "paradigm": e.paradigm or "unknown",
-                   "previous_paradigm": e.previous_paradigm, "provisions": e.provisions,
-                   "stage": stage_of.get(e.version_number, e.stage or "unknown"),
-                   "previous_stage": e.previous_stage}
-                  for e in instrument_events(session, found.id)]
-        links: list[dict[str, Any]] = [row.to_json() for row in instrument_links(session, found.id)]
-        key_dates: list[dict[str, Any]] = instrument_key_dates(session, found.id)
-        info: dict[str, Any] = {"instrument": found.uid, "title": found.title, "source": found.source_id,
-                "jurisdiction": found.jurisdiction, "level": found.level, "url": found.url,
-                "doc_type": found.doc_type, "language": found.language,
-                "published": found.published, "status": found.status,
-                "first_seen_at": iso(found.first_seen_at),
-                "versions": versions, "key_dates": key_dates,
-                "links": links, "repealed_by": repealed_by(session, [found.id]).get(found.id, []),
-                "events": events}
+        info = instrument_report(session, found)
+    versions, key_dates, links, events = info["versions"], info["key_dates"], info["links"], info["events"]
     if fmt in ("json", "ndjson"):
         click.echo(render_object(info, fmt))
         return

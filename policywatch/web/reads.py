@@ -15,10 +15,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from alerts.settings import DigestFilter
-from policywatch.cli.app import iso
 from storage import queries
-from storage.calendar import instrument_key_dates, version_lifecycle
-from storage.links import instrument_links, repealed_by
+from storage.instrument_report import instrument_report
 from storage.models import Instrument
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -86,23 +84,4 @@ def subscription_events(session: Session, wanted: DigestFilter, size: int) -> li
 def instrument_json(session: Session, found: Instrument) -> dict[str, Any]:
     """One instrument as `policywatch show --format json` gives it: metadata, versions and events
     (newest first)."""
-    versions = [{"version": v.number, "recorded_at": iso(v.recorded_at),
-                 "paradigm": v.paradigm or "unknown", "characters": len(v.text),
-                 "hash": v.text_hash[:12], "title": v.title, "technical": v.technical,
-                 **version_lifecycle(v)}
-                for v in sorted(found.versions, key=lambda v: v.number, reverse=True)]
-    stage_of = {v["version"]: v["stage"] for v in versions}
-    events = [{"detected_at": iso(e.detected_at), "change": e.kind, "version": e.version_number,
-               "baseline": e.baseline, "url": e.url, "previous_url": e.previous_url,
-               "paradigm": e.paradigm or "unknown", "previous_paradigm": e.previous_paradigm,
-               "provisions": e.provisions, "stage": stage_of.get(e.version_number, e.stage or "unknown"),
-               "previous_stage": e.previous_stage}
-              for e in queries.instrument_events(session, found.id)]
-    return {"instrument": found.uid, "title": found.title, "source": found.source_id,
-            "jurisdiction": found.jurisdiction, "level": found.level, "url": found.url,
-            "doc_type": found.doc_type, "language": found.language, "published": found.published,
-            "status": found.status, "first_seen_at": iso(found.first_seen_at),
-            "versions": versions, "key_dates": instrument_key_dates(session, found.id),
-            "links": [row.to_json() for row in instrument_links(session, found.id)],
-            "repealed_by": repealed_by(session, [found.id]).get(found.id, []),
-            "events": events}
+    return instrument_report(session, found)

@@ -8,11 +8,12 @@ log, a row in the store, its exit), with a deadline."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -135,31 +136,46 @@ def test_a_store_damaged_while_the_daemon_runs_stops_it_with_one_line(web, tmp_p
         assert connection.execute("select count(*) from versions").fetchone()[0] >= 1
 
 
-def test_a_store_locked_past_the_busy_timeout_is_one_line_and_the_daemon_carries_on(web, tmp_path):
-    """The test holds the store's write lock for longer than its busy timeout (30 s)."""
-    sources = _one_source(web, tmp_path)
-    db_file = tmp_path / "store.sqlite"
+def _through_a_passing_fault(tmp_path: Path, db_file: Path, sources: Path,
+                             fault: Callable[[], contextlib.AbstractContextManager[object]],
+                             logged: tuple[str, ...], what: str) -> str:
+    """Run the daemon on `db_file` through a fault that passes: `fault()` holds it while open,
+    until the daemon has logged a line with all of `logged`. The daemon must carry on, say when
+    the store answers again, check again, and stop cleanly. Returns its log."""
     daemon = start_daemon(tmp_path, db_file, _config(tmp_path), sources)
     try:
         wait_for(lambda: _checked_ok(db_file), 90, "a first check of the source")
-        holder = sqlite3.connect(db_file, isolation_level=None)
-        try:
-            holder.execute("BEGIN IMMEDIATE")
-            wait_for(lambda: _lines_with(_log(tmp_path), "is busy", "carries on"), 120,
-                     "the daemon to log the busy store")
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
+        with fault():
+            wait_for(lambda: _lines_with(_log(tmp_path), *logged), 120, f"the daemon to log {what}")
         released = last_job_run(db_file)
         wait_for(lambda: "the store answers again" in _log(tmp_path), 60,
                  "the daemon to log that the store answers")
-        wait_for(lambda: _checked_ok(db_file, after=released), 90, "a check after the lock")
+        wait_for(lambda: _checked_ok(db_file, after=released), 90, f"a check after {what}")
         assert daemon.poll() is None, "the daemon stopped on a transient fault"
     finally:
         code = stop_daemon(daemon)
     stderr, log = daemon.stderr.read(), _log(tmp_path)
     _assert_no_traceback(stderr, log)
     assert code == 0, stderr
+    return log
+
+
+def test_a_store_locked_past_the_busy_timeout_is_one_line_and_the_daemon_carries_on(web, tmp_path):
+    """The test holds the store's write lock for longer than its busy timeout (30 s)."""
+    db_file = tmp_path / "store.sqlite"
+
+    @contextlib.contextmanager
+    def write_lock() -> Iterator[None]:
+        holder = sqlite3.connect(db_file, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+    log = _through_a_passing_fault(tmp_path, db_file, _one_source(web, tmp_path), write_lock,
+                                   ("is busy", "carries on"), "the busy store")
     busy = _lines_with(log, str(db_file), "is busy (database is locked)", "carries on")
     assert len(busy) == 1, log  # once when it began, however many jobs met it
     assert " WARNING " in busy[0] and "wait for it to finish" in busy[0]
@@ -174,26 +190,19 @@ def small_disk(tmp_path) -> Iterator[Path]:
 
 def test_a_full_disk_is_one_line_and_the_daemon_carries_on_once_there_is_room(
         web, tmp_path, small_disk):
-    sources = _one_source(web, tmp_path)
     db_file = small_disk / "store.sqlite"
-    daemon = start_daemon(tmp_path, db_file, _config(tmp_path), sources)
-    try:
-        wait_for(lambda: _checked_ok(db_file), 90, "a first check of the source")
+
+    @contextlib.contextmanager
+    def full_disk() -> Iterator[None]:
         filler = small_disk / "filler"
         filler.write_bytes(b"\0" * max(0, shutil.disk_usage(small_disk).free - 4096))
-        wait_for(lambda: _lines_with(_log(tmp_path), str(db_file), "free space", "carries on"),
-                 120, "the daemon to log the full disk")
-        filler.unlink()
-        freed = last_job_run(db_file)
-        wait_for(lambda: "the store answers again" in _log(tmp_path), 60,
-                 "the daemon to log that the store answers")
-        wait_for(lambda: _checked_ok(db_file, after=freed), 90, "a check once there is room")
-        assert daemon.poll() is None, "the daemon stopped on a transient fault"
-    finally:
-        code = stop_daemon(daemon)
-    stderr, log = daemon.stderr.read(), _log(tmp_path)
-    _assert_no_traceback(stderr, log)
-    assert code == 0, stderr
+        try:
+            yield
+        finally:
+            filler.unlink()
+
+    log = _through_a_passing_fault(tmp_path, db_file, _one_source(web, tmp_path), full_disk,
+                                   (str(db_file), "free space", "carries on"), "the full disk")
     assert " WARNING " in _lines_with(log, str(db_file), "free space", "carries on")[0]
     assert finished_since(db_file, 0).get(f"check:{SOURCE}", 0) >= 2
 

@@ -192,7 +192,9 @@ def test_relinking_a_store_reads_every_latest_version_again(store):
         assert list(repealed_by(session)) == [old.id]
 
 
-def test_show_prints_the_links_both_ways(tmp_path):
+def _repealing_store(tmp_path: Path) -> tuple[str, str, str]:
+    """A store holding Decision 2001/497/EC and the 2021 SCC decision that repeals it: (its URL,
+    the old decision's id, the SCC decision's id)."""
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     store = Store(url)
     with store.transaction() as session:
@@ -204,6 +206,11 @@ def test_show_prints_the_links_both_ways(tmp_path):
             SCC_TEXT)
     old, scc = _uid(store, "https://eur-lex.example/dec/2001/497"), _uid(store, "https://eur-lex.example/eli/dec_impl/2021/914")
     store.close()
+    return url, old, scc
+
+
+def test_show_prints_the_links_both_ways(tmp_path):
+    url, old, scc = _repealing_store(tmp_path)
     shown = run_cli("show", old, db=url)
     assert shown.code == 0, shown.stderr
     assert f"repealed by:   {scc}\n" in shown.stdout  # in the header, and in the links below
@@ -218,17 +225,7 @@ def test_the_web_view_shows_the_links_both_ways(tmp_path):
     from policywatch.web.app import instrument_path
     from tests.test_serve import start_server, stop_server
 
-    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    store = Store(url)
-    with store.transaction() as session:
-        upsert_source(session, id="eu-test", name="Test", jurisdiction="EU", level="supranational",
-                      declaration_file=None)
-    eu = SourceInfo("eu-test", "EU", "supranational", "en")
-    _record(store, eu, "https://eur-lex.example/dec/2001/497", "Commission Decision 2001/497/EC", OLD_TEXT)
-    _record(store, eu, "https://eur-lex.example/eli/dec_impl/2021/914", "Implementing decision - 2021/914",
-            SCC_TEXT)
-    old, scc = _uid(store, "https://eur-lex.example/dec/2001/497"), _uid(store, "https://eur-lex.example/eli/dec_impl/2021/914")
-    store.close()
+    url, old, scc = _repealing_store(tmp_path)
     server = start_server(url)
     try:
         page = server.get(instrument_path(old))

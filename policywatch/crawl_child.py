@@ -2,8 +2,10 @@
 
     python -m policywatch.crawl_child < request.json > report.json
 
-Scrapy's reactor cannot restart inside one process, so the daemon starts one child per check.
-It hands over what the child needs as one JSON object on stdin (`CrawlRequest`: the store URL,
+Scrapy's reactor cannot restart inside one process, so the daemon starts one child per check,
+forked from a fork server that has imported the crawl once (`policywatch.daemon.children`,
+`run_forked` below); run as a module, as above, it is the same child in a new interpreter. It
+hands over what the child needs as one JSON object on stdin (`CrawlRequest`: the store URL,
 the crawl settings, the source's validated declaration and its file name), so that the child
 reads no configuration and parses no catalogue; the child answers with one JSON object on
 stdout (`CrawlReport`: the run id, the outcome counts per source, the problems met), or, when
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import traceback
 from dataclasses import asdict, dataclass
@@ -130,20 +133,44 @@ def is_store_fault(error: BaseException) -> bool:
     return database is not None and isinstance(error, database.StoreError)
 
 
-def main() -> None:
-    """Read the request on stdin, crawl, write the report on stdout (nothing else goes there);
-    on failure the traceback goes to stderr (none for a fault of the store, which says all in
-    its line), one line of it to stdout, and the exit status is 1."""
+def answer(request_text: str) -> tuple[int, str]:
+    """Crawl what the request asks: the exit status and the one JSON line for stdout. Everything
+    the crawl prints goes to stderr; on failure the traceback goes there too (none for a fault of
+    the store, which says all in its line)."""
     try:
-        request = CrawlRequest.from_json(sys.stdin.read())
+        request = CrawlRequest.from_json(request_text)
         with contextlib.redirect_stdout(sys.stderr):
             report = run_request(request)
     except Exception as exc:  # the process boundary: whatever went wrong is reported
         if not is_store_fault(exc):
             traceback.print_exc()
-        sys.stdout.write(failure_to_json(exc) + "\n")
-        sys.exit(1)
-    sys.stdout.write(report.to_json() + "\n")
+        return 1, failure_to_json(exc)
+    return 0, report.to_json()
+
+
+def main() -> None:
+    """Read the request on stdin, crawl, write the report on stdout (nothing else goes there);
+    on failure one line of it to stdout and the exit status is 1."""
+    code, line = answer(sys.stdin.read())
+    sys.stdout.write(line + "\n")
+    if code:
+        sys.exit(code)
+
+
+def run_forked(request_text: str, folder: str) -> None:
+    """`main` in a child forked by the daemon's fork server: in a process group of its own (so
+    that the daemon can stop it and its helpers at once), stdout and stderr going to files of
+    `folder`."""
+    os.setpgid(0, 0)
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        opened = os.open(os.path.join(folder, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(opened, fd)
+        os.close(opened)
+    code, line = answer(request_text)
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    if code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -311,13 +311,13 @@ def test_a_crawl_child_that_fails_says_why_in_one_line(web, tmp_path):
     from crawlers.catalogue import load_catalogue
     from policywatch.config import CrawlSettings
     from policywatch.crawl_child import CrawlRequest
-    from policywatch.daemon.children import await_crawl_child, spawn_crawl_child
+    from policywatch.daemon.children import await_crawl_child, start_crawl_child
 
     catalogue = load_catalogue([write_declarations(web, tmp_path / "sources")])
     unmigrated = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     request = CrawlRequest(unmigrated, CrawlSettings(), catalogue.by_id()["eu-edpb"],
                            catalogue.files["eu-edpb"])
-    outcome = await_crawl_child(spawn_crawl_child(), request, timeout=120)
+    outcome = await_crawl_child(start_crawl_child(request), timeout=120)
     assert outcome.report is None and not outcome.timed_out and outcome.returncode != 0
     assert "no such table" in outcome.error and "\n" not in outcome.error
 

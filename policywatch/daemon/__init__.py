@@ -17,7 +17,8 @@ crawl is killed at its timeout and reported, and the daemon carries on.
   host_turns checks whose sources share a host take turns: per-host politeness across checks
   jobs       the functions the job store names, and the registry through which they reach a runner
   runner     the Runner (scheduler, store, configuration, children, lock) and `run_daemon`
-  children   starting, waiting for and stopping crawl children
+  children   starting (forked from a server that imported the crawl once), waiting for and
+             stopping crawl children
   nodes      checks on Scrapyd nodes: polling, cancelling, settling runs left behind
   lock       the pid lock: one daemon per store
   faults     faults of the store while it runs: one line each; a transient one is retried,

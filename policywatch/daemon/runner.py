@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -25,7 +24,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from crawlers.catalogue import Catalogue, Source, load_catalogue, sources_to_json
 from policywatch.config import Config, ConfigError, load_config
 from policywatch.crawl_child import CrawlRequest
-from policywatch.daemon.children import await_crawl_child, signal_group, spawn_crawl_child, terminate
+from policywatch.daemon.children import (
+    CrawlChild,
+    await_crawl_child,
+    signal_group,
+    start_crawl_child,
+    start_fork_server,
+    terminate,
+)
 from policywatch.daemon.faults import GuardedJobStore, StoreFaults
 from policywatch.daemon.host_turns import HostTurns
 from policywatch.daemon.jobs import RUNNERS
@@ -99,7 +105,7 @@ class Runner:
         self.key = store_key(store.url)
         self.lock = PidLock(options.pid_file or pid_file_for(store.url))
         self.stopping = threading.Event()
-        self._children: dict[int, subprocess.Popen[str]] = {}
+        self._children: dict[int, CrawlChild] = {}
         self._children_lock = threading.Lock()
         self.host_turns = HostTurns()  # checks whose sources share a host take turns
         self.faults = StoreFaults()  # a fault of the store: one line; a fatal one stops `serve`
@@ -129,6 +135,8 @@ class Runner:
         is not lost), then let them run."""
         self.lock.acquire()
         RUNNERS.register(self)
+        if not self.config.scrapyd.nodes:
+            start_fork_server()  # it imports the crawl while the daemon settles in
         settle_node_runs(self.store, self.config.scrapyd)
         self.scheduler.start(paused=True)
         self.sync_jobs()
@@ -224,9 +232,7 @@ class Runner:
             signal_group(child, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE
         for child in children:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
+            if not child.wait(max(0.1, deadline - time.monotonic())):
                 signal_group(child, signal.SIGKILL)
 
     # --- jobs -----------------------------------------------------------------------------------
@@ -261,14 +267,14 @@ class Runner:
         request = CrawlRequest(self.store.url, config.crawl, source, catalogue.files[source.id])
         timeout = self.options.crawl_timeout
         started = time.monotonic()
-        child = spawn_crawl_child()
+        child = start_crawl_child(request)
         with self._children_lock:
             self._children[child.pid] = child
         try:
             with self.store.transaction() as session:
                 jobs.set_job_child(session, job_run, child.pid)
             log.info("check %s started (child %d)", source.id, child.pid)
-            outcome = await_crawl_child(child, request, timeout)
+            outcome = await_crawl_child(child, timeout)
         except BaseException:
             terminate(child)
             raise

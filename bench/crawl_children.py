@@ -52,7 +52,8 @@ def main() -> None:
     from crawlers.catalogue import load_catalogue
     from policywatch.config import CrawlSettings
     from policywatch.crawl_child import CHILD_MODULE, CrawlReport, CrawlRequest
-    from policywatch.daemon.children import await_crawl_child, start_crawl_child, start_fork_server
+    from policywatch.daemon.children import await_crawl_child, start_crawl_child
+    from policywatch.forking import start_fork_server
     from storage.database import Store
 
     web = regulator_web().start()

@@ -3,7 +3,7 @@
     python -m policywatch.crawl_child < request.json > report.json
 
 Scrapy's reactor cannot restart inside one process, so the daemon starts one child per check,
-forked from a fork server that has imported the crawl once (`policywatch.daemon.children`,
+forked from a fork server that has imported the crawl once (`policywatch.forking`,
 `run_forked` below); run as a module, as above, it is the same child in a new interpreter. It
 hands over what the child needs as one JSON object on stdin (`CrawlRequest`: the store URL,
 the crawl settings, the source's validated declaration and its file name), so that the child
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 import traceback
 from dataclasses import asdict, dataclass
@@ -157,15 +156,9 @@ def main() -> None:
         sys.exit(code)
 
 
-def run_forked(request_text: str, folder: str) -> None:
-    """`main` in a child forked by the daemon's fork server: in a process group of its own (so
-    that the daemon can stop it and its helpers at once), stdout and stderr going to files of
-    `folder`."""
-    os.setpgid(0, 0)
-    for fd, name in ((1, "stdout"), (2, "stderr")):
-        opened = os.open(os.path.join(folder, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(opened, fd)
-        os.close(opened)
+def run_forked(request_text: str) -> None:
+    """`main` in a child forked by `policywatch.forking` (its stdout and stderr are files there),
+    the request handed over as an argument."""
     code, line = answer(request_text)
     sys.stdout.write(line + "\n")
     sys.stdout.flush()

@@ -1,6 +1,7 @@
 """`policywatch demo`: the whole loop offline, on the bundled demo web served on loopback.
 
-Crawls run as `policywatch crawl` child processes (as the daemon runs them) into a fresh database
+Crawls run as `policywatch crawl` in child processes forked from a server that imported the crawl
+once (`policywatch.forking`, as the daemon's checks do) into a fresh database
 inside the demo folder; nothing outside that folder is read or written, and the demo web stops
 before the command returns. One demo at a time holds the folder (a lock on `.demo.lock`), and a
 file the demo did not write (it lists its own in `.demo-files`) is only replaced with `force`.
@@ -11,8 +12,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shlex
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,10 +29,13 @@ from policywatch.demoweb.sites import (
     write_news_declaration,
 )
 from policywatch.digests import ALL, build_digest
+from policywatch.forking import start_forked
 from policywatch.output import render
 from storage.database import Store
 from storage.models import utcnow
 from storage.queries import HistoryFilter, history, trend_histories
+
+CRAWL_TIMEOUT = 300  # seconds one demo crawl may take
 
 CYCLES = (
     (1, 1, "first crawl: every instrument found is new (the baseline, never announced)"),
@@ -62,6 +64,13 @@ class DemoResult:
     database: Path
     events: list[dict] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+
+
+def run_command(argv: list[str]) -> None:
+    """`policywatch ARGV`, in a forked child; its exit status is the command's."""
+    from policywatch.cli import cli  # the command line imports this module
+
+    cli.main(args=argv, prog_name="policywatch")
 
 
 def run_demo(folder: Path, say: Callable[[str], None] = print, force: bool = False) -> DemoResult:
@@ -118,13 +127,14 @@ def _run(folder: Path, say: Callable[[str], None]) -> DemoResult:
         for number, (epoch, noise, note) in enumerate(CYCLES, start=1):
             web.set(epoch=epoch, noise=noise)
             say(f"\ncycle {number}/{len(CYCLES)}: {note}")
-            done = subprocess.run(
-                [sys.executable, "-m", "policywatch", "--config", str(config), "--db", db_url,
-                 "crawl", "--quiet", "--sources", str(sources)],
-                capture_output=True, text=True, env=env, timeout=300)
-            if done.returncode != 0:
-                raise RuntimeError(f"crawl {number} failed: {done.stderr.strip()[-500:]}")
-            say("\n".join("  " + line for line in done.stdout.strip().splitlines()))
+            child = start_forked(run_command, ["--config", str(config), "--db", db_url, "crawl",
+                                               "--quiet", "--sources", str(sources)], env=env)
+            if not child.wait(CRAWL_TIMEOUT):
+                child.terminate(grace=10)
+            stdout, stderr = child.outputs()
+            if child.returncode != 0:
+                raise RuntimeError(f"crawl {number} failed: {stderr.strip()[-500:]}")
+            say("\n".join("  " + line for line in stdout.strip().splitlines()))
     finally:
         web.stop()
 

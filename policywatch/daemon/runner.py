@@ -24,14 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from crawlers.catalogue import Catalogue, Source, load_catalogue, sources_to_json
 from policywatch.config import Config, ConfigError, load_config
 from policywatch.crawl_child import CrawlRequest
-from policywatch.daemon.children import (
-    CrawlChild,
-    await_crawl_child,
-    signal_group,
-    start_crawl_child,
-    start_fork_server,
-    terminate,
-)
+from policywatch.daemon.children import TERMINATE_GRACE, await_crawl_child, start_crawl_child
 from policywatch.daemon.faults import GuardedJobStore, StoreFaults
 from policywatch.daemon.host_turns import HostTurns
 from policywatch.daemon.jobs import RUNNERS
@@ -47,6 +40,7 @@ from policywatch.daemon.planning import (
     politeness_hosts,
     store_key,
 )
+from policywatch.forking import ForkedChild, start_fork_server
 from policywatch.scrapyd import NodeError, configured_nodes, least_busy
 from storage import jobs, runs
 from storage.database import Store, StoreError
@@ -105,7 +99,7 @@ class Runner:
         self.key = store_key(store.url)
         self.lock = PidLock(options.pid_file or pid_file_for(store.url))
         self.stopping = threading.Event()
-        self._children: dict[int, CrawlChild] = {}
+        self._children: dict[int, ForkedChild] = {}
         self._children_lock = threading.Lock()
         self.host_turns = HostTurns()  # checks whose sources share a host take turns
         self.faults = StoreFaults()  # a fault of the store: one line; a fatal one stops `serve`
@@ -229,11 +223,11 @@ class Runner:
         with self._children_lock:
             children = list(self._children.values())
         for child in children:  # one SIGTERM each: Scrapy finishes cleanly; twice would not
-            signal_group(child, signal.SIGTERM)
+            child.signal_group(signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE
         for child in children:
             if not child.wait(max(0.1, deadline - time.monotonic())):
-                signal_group(child, signal.SIGKILL)
+                child.signal_group(signal.SIGKILL)
 
     # --- jobs -----------------------------------------------------------------------------------
 
@@ -276,7 +270,7 @@ class Runner:
             log.info("check %s started (child %d)", source.id, child.pid)
             outcome = await_crawl_child(child, timeout)
         except BaseException:
-            terminate(child)
+            child.terminate(TERMINATE_GRACE)
             raise
         finally:
             with self._children_lock:

@@ -48,11 +48,19 @@ from paradigms.key_dates import (
 )
 from paradigms.taxonomy import lower_same_length
 from texts.provisions import PREAMBLE
-from texts.vocabulary import STAGE_NAMES, STAGES
+from texts.vocabulary import (  # noqa: F401 - the stages are this module's vocabulary too
+    ADOPTED,
+    CONSULTATION,
+    DRAFT,
+    IN_FORCE,
+    REPEALED,
+    STAGE_NAMES,
+    STAGES,
+    UNKNOWN_STAGE,
+)
 
 __all__ = ["STAGE_NAMES", "STAGES"]  # defined in texts.vocabulary, where the views read them too
 
-DRAFT, CONSULTATION, ADOPTED, IN_FORCE, REPEALED, UNKNOWN_STAGE = STAGES
 TITLE_PROVISION = "Title"
 
 _CONSULTATION_TITLE = re.compile(

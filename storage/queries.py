@@ -11,7 +11,6 @@ from sqlalchemy import and_, case, func, inspect, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from paradigms.lifecycle import ADOPTED, IN_FORCE, REPEALED, UNKNOWN_STAGE
 from storage.models import (
     ChangeEvent,
     CrawlRun,
@@ -26,7 +25,7 @@ from storage.models import (
     Version,
 )
 from storage.search import matching_versions
-from texts.vocabulary import EXTRACTION, STAGE
+from texts.vocabulary import ADOPTED, EXTRACTION, IN_FORCE, REPEALED, STAGE, UNKNOWN_STAGE
 
 
 @dataclass(frozen=True)

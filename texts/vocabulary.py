@@ -18,6 +18,7 @@ ANNOUNCED_CHANGES = (NEW, STAGE, AMENDED, WITHDRAWN, RESTORED, MOVED)
 
 # Lifecycle stages of a version (paradigms/lifecycle.py reads them), with the words views use.
 STAGES = ("draft", "consultation", "adopted", "in_force", "repealed", "unknown")
+DRAFT, CONSULTATION, ADOPTED, IN_FORCE, REPEALED, UNKNOWN_STAGE = STAGES
 STAGE_NAMES = {"draft": "draft", "consultation": "consultation", "adopted": "adopted",
                "in_force": "in force", "repealed": "repealed", "unknown": "unknown"}
 # Kinds of key dates (paradigms/key_dates.py reads them), with the names a calendar gives them.

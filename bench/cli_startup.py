@@ -1,0 +1,69 @@
+"""How soon the command line answers, side by side with importing click alone.
+
+    python3 bench/cli_startup.py [--runs 15] [--demo DIR]
+
+Runs `python3 -c "import click"`, `policywatch --help` and `policywatch history --limit 20` on the
+demo's store (made with `policywatch demo --dir DIR` first when DIR has none), each as a new
+process, in turn, RUNS times, and prints the median wall time and CPU (user + system) of each
+and its ratio to importing click. Alternating the three keeps the machine's load alike for all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of `argv` (which must succeed)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--demo", type=Path, default=Path("/tmp/policywatch-cli-startup"))
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}
+    store = args.demo / "demo.sqlite"
+    if not store.exists():
+        subprocess.run([sys.executable, "-m", "policywatch", "demo", "--dir", str(args.demo)],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+    python = sys.executable
+    commands = {
+        'python3 -c "import click"': [python, "-c", "import click"],
+        "policywatch --help": [python, "-m", "policywatch", "--help"],
+        "policywatch history --limit 20": [python, "-m", "policywatch", "--db", f"sqlite:///{store}",
+                                           "history", "--limit", "20"],
+    }
+    for argv in commands.values():  # warm the file cache and the bytecode
+        timed(argv, env)
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(args.runs):
+        for name, argv in commands.items():
+            samples[name].append(timed(argv, env))
+    base_wall = statistics.median(w for w, _ in samples['python3 -c "import click"'])
+    base_cpu = statistics.median(c for _, c in samples['python3 -c "import click"'])
+    print(f"{args.runs} runs each, alternating, medians; load average {os.getloadavg()[0]:.1f}\n")
+    print("| command | wall ms | CPU ms | wall ratio | CPU ratio |")
+    print("|---|---|---|---|---|")
+    for name, pairs in samples.items():
+        wall = statistics.median(w for w, _ in pairs)
+        cpu = statistics.median(c for _, c in pairs)
+        print(f"| `{name}` | {wall * 1000:.0f} | {cpu * 1000:.0f} | {wall / base_wall:.2f}× | "
+              f"{cpu / base_cpu:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()

@@ -24,35 +24,18 @@ import threading
 import time
 import traceback
 
-# What a crawl imports, so that a child finds it imported. Importing these installs no reactor.
+from policywatch import forking
+
+# What a crawl imports (as the product's own fork server preloads it), and what the other commands
+# the tests run import, so that a child finds it imported. Importing these installs no reactor.
 PRELOAD = (
-    "policywatch.cli",
-    "policywatch.crawling",
-    "policywatch.cli.app",
-    "crawlers.pipelines",
-    "crawlers.spiders.declared",
-    "crawlers.middlewares",
-    "crawlers.extensions",
-    "crawlers.extract",
-    "paradigms.classifier",
-    "storage.database",
-    "storage.versions",
+    *forking.PRELOAD,
     "storage.queries",
     "alembic.command",
     "alembic.runtime.migration",
-    "scrapy.crawler",
-    "scrapy.core.engine",
-    "scrapy.core.scraper",
-    "scrapy.core.downloader.handlers.http11",
-    "scrapy.downloadermiddlewares.httpcompression",
-    "scrapy.downloadermiddlewares.redirect",
-    "scrapy.downloadermiddlewares.retry",
-    "scrapy.downloadermiddlewares.robotstxt",
     "scrapy.downloadermiddlewares.httpcache",
     "scrapy.extensions.telnet",
-    "scrapy.extensions.throttle",
     "scrapy.pipelines",
-    "twisted.internet.asyncioreactor",
 )
 
 

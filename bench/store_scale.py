@@ -2,6 +2,7 @@
 
     python3 bench/store_scale.py [--instruments 100000] [--events 1000000]
                                  [--postgres postgresql+psycopg://user@host:port/db] [--write]
+                                 [--keep PATH] [--only TEXT]
 
 Generates, through the real schema (Alembic migrations) and the real search index, a history
 of INSTRUMENTS instruments from 40 jurisdictions with EVENTS change events over four years
@@ -16,7 +17,10 @@ arguments every run, first page of 100 events as `policywatch history --limit 10
 - building the digest of one week (about 5,000 events), message and trend chart included.
 
 On SQLite (a temporary file) and, with --postgres, on that server (a database made for the
-run and dropped after). Also the store's size on disk per version stored.
+run and dropped after). Also the store's size on disk per version stored. `--keep PATH` keeps
+the SQLite store in PATH, and a later run with the same PATH measures that store again instead
+of generating one (to compare two versions of the code on one store); `--only TEXT` runs only
+the queries whose name contains TEXT.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from alerts.settings import SmtpSettings, Subscription  # noqa: E402
@@ -152,7 +156,8 @@ def timed(runs: list[Callable[[], object]]) -> tuple[float, float, int]:
     return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))], size
 
 
-def measure(store: Store, instruments: int, runs: int = 40) -> list[tuple[str, float, float, int]]:
+def measure(store: Store, instruments: int, runs: int = 40,
+            only: str | None = None) -> list[tuple[str, float, float, int]]:
     rng = random.Random(11)
 
     def history_runs(make_filter: Callable[[], HistoryFilter]) -> list[Callable[[], object]]:
@@ -199,6 +204,8 @@ def measure(store: Store, instruments: int, runs: int = 40) -> list[tuple[str, f
     ]
     results = []
     for name, case_runs in cases:
+        if only and only not in name:
+            continue
         p50, p95, size = timed(case_runs)
         results.append((name, p50, p95, size))
         print(f"  {name:<40} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms   ({size} rows in the last)", flush=True)
@@ -212,18 +219,24 @@ def store_bytes(store: Store, sqlite_file: Path | None) -> int:
         return connection.execute(text("select pg_database_size(current_database())")).scalar()
 
 
-def run_backend(name: str, url: str, sqlite_file: Path | None, args) -> dict:
-    print(f"{name}: generating …", flush=True)
+def run_backend(name: str, url: str, sqlite_file: Path | None, args, reuse: bool = False) -> dict:
     store = Store(url)
     started = time.perf_counter()
-    versions = generate(store, args.instruments, args.events)
+    if reuse:
+        print(f"{name}: measuring the store kept in {sqlite_file}", flush=True)
+        with store.sessions() as session:
+            versions = session.scalar(select(func.count(Version.id))) or 0
+    else:
+        print(f"{name}: generating …", flush=True)
+        versions = generate(store, args.instruments, args.events)
     generated = time.perf_counter() - started
     size = store_bytes(store, sqlite_file)
     with store.sessions() as session:
         events = session.scalar(select(ChangeEvent.id).order_by(ChangeEvent.id.desc()).limit(1))
     print(f"{name}: {events:,} events, {versions:,} versions, {size / 1e6:,.0f} MB on disk "
-          f"({size / versions:,.0f} bytes per version), generated in {generated:.0f} s", flush=True)
-    results = measure(store, args.instruments)
+          f"({size / versions:,.0f} bytes per version), "
+          + ("kept from an earlier run" if reuse else f"generated in {generated:.0f} s"), flush=True)
+    results = measure(store, args.instruments, only=args.only)
     store.close()
     return {"name": name, "events": events, "versions": versions, "size": size, "results": results}
 
@@ -249,11 +262,18 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--postgres", help="a PostgreSQL server URL (a database is made for the run)")
     parser.add_argument("--write", action="store_true", help="write the result into bench/README.md")
+    parser.add_argument("--keep", type=Path, metavar="PATH",
+                        help="keep the SQLite store in PATH; measure it again if PATH exists")
+    parser.add_argument("--only", metavar="TEXT", help="run only the queries whose name contains TEXT")
     args = parser.parse_args()
     backends = []
-    with tempfile.TemporaryDirectory(prefix="policywatch-scale-") as folder:
-        sqlite_file = Path(folder) / "scale.sqlite"
-        backends.append(run_backend("SQLite", f"sqlite:///{sqlite_file}", sqlite_file, args))
+    if args.keep:
+        kept = args.keep.resolve()
+        backends.append(run_backend("SQLite", f"sqlite:///{kept}", kept, args, reuse=kept.exists()))
+    else:
+        with tempfile.TemporaryDirectory(prefix="policywatch-scale-") as folder:
+            sqlite_file = Path(folder) / "scale.sqlite"
+            backends.append(run_backend("SQLite", f"sqlite:///{sqlite_file}", sqlite_file, args))
     if args.postgres:
         name = f"pw_scale_{uuid.uuid4().hex[:8]}"
         admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")

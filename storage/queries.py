@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, inspect, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Select, and_, case, func, inspect, or_, select, text
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import (
@@ -24,7 +24,7 @@ from storage.models import (
     Source,
     Version,
 )
-from storage.search import matching_versions
+from storage.search import found_often, matching_versions
 from texts.vocabulary import ADOPTED, EXTRACTION, IN_FORCE, REPEALED, STAGE, UNKNOWN_STAGE
 
 
@@ -111,39 +111,72 @@ def history(session: Session, where: HistoryFilter) -> list[dict]:
              .outerjoin(Version, (Version.instrument_id == ChangeEvent.instrument_id)
                         & (Version.number == ChangeEvent.version_number))
              .order_by(ChangeEvent.detected_at.desc(), ChangeEvent.id.desc()))
+    own: list[ColumnElement[bool]] = []  # conditions on the event's own columns
     if where.since:
-        query = query.where(ChangeEvent.detected_at >= where.since)
+        own.append(ChangeEvent.detected_at >= where.since)
     if where.until:
-        query = query.where(ChangeEvent.detected_at < where.until)
+        own.append(ChangeEvent.detected_at < where.until)
     if where.jurisdictions:
-        query = query.where(ChangeEvent.jurisdiction.in_(where.jurisdictions))
-    if where.sources:
-        query = query.where(Instrument.source_id.in_(where.sources))
+        own.append(ChangeEvent.jurisdiction.in_(where.jurisdictions))
     if where.changes:
-        query = query.where(ChangeEvent.kind.in_(where.changes))
+        own.append(ChangeEvent.kind.in_(where.changes))
     elif not where.include_technical:
-        query = query.where(ChangeEvent.kind != "technical")
+        own.append(ChangeEvent.kind != "technical")
     if not where.include_baseline:
-        query = query.where(ChangeEvent.baseline.is_(False))
+        own.append(ChangeEvent.baseline.is_(False))
     if where.paradigms:
         labels = [p for p in where.paradigms if p != "unknown"]
         condition: ColumnElement[bool] = ChangeEvent.paradigm.in_(labels)
         if "unknown" in where.paradigms:
             condition = or_(condition, ChangeEvent.paradigm.is_(None),
                             ChangeEvent.paradigm == "unknown")
-        query = query.where(condition)
+        own.append(condition)
+    query = query.where(*own)
+    if where.sources:
+        query = query.where(Instrument.source_id.in_(where.sources))
     if where.stages:
         query = query.where(stage.in_(where.stages))
     if where.search:
         versions = matching_versions(session.get_bind().dialect.name, where.search)
         if versions is None:
             return []
+        walked = (_newest_matching(session, query, own, versions, where.limit)
+                  if where.limit and found_often(session.connection(), where.search) else None)
+        if walked is not None:
+            return [event_json(event, instrument, stage, lifecycle)
+                    for event, instrument, stage, lifecycle in walked]
         query = query.where(ChangeEvent.instrument_id.in_(
             select(Version.instrument_id).where(Version.id.in_(versions))))
     if where.limit:
         query = query.limit(where.limit)
     return [event_json(event, instrument, stage, lifecycle)
             for event, instrument, stage, lifecycle in session.execute(query)]
+
+
+WALKED = 30  # events a search for a common phrase walks per event asked for, before it sorts
+
+
+def _newest_matching(session: Session, query: Select, own: list[ColumnElement[bool]], versions: Select,
+                     limit: int) -> list[Row] | None:
+    """The first `limit` rows of `query` whose instrument has one of `versions`, or None.
+
+    SQLite walks newest first the events since the time of the (`limit` × WALKED)-th newest
+    event meeting `own` (the conditions on the events' own columns), looks up each one's
+    versions in the index by instrument and tests them against the matching versions, read
+    once. Those are all the events of `query` since that time, each before every older one, so
+    the rows found are the first rows of the whole search. None when fewer than `limit` are
+    found there (a phrase common elsewhere but rare under these filters): the caller then sorts
+    the events of the matching instruments instead."""
+    boundary = session.scalar(select(ChangeEvent.detected_at).where(*own)
+                              .order_by(ChangeEvent.detected_at.desc())
+                              .offset(limit * WALKED - 1).limit(1))
+    searched = aliased(Version)
+    walk = query.where(select(searched.id).where(searched.instrument_id == ChangeEvent.instrument_id,
+                                                 searched.id.in_(versions)).exists())
+    if boundary is not None:
+        walk = walk.where(ChangeEvent.detected_at >= boundary)
+    rows = list(session.execute(walk.limit(limit)))
+    return rows if len(rows) == limit or boundary is None else None
 
 
 def event_json(event: ChangeEvent, instrument: Instrument, stage: str | None = None,

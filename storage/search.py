@@ -13,6 +13,11 @@ finds "four years" and "four yearsʼ"; "个人信息出境" finds that run of ch
 Texts are indexed in chunks of CHUNK terms overlapping by OVERLAP, so that PostgreSQL's phrase
 positions (capped at 16,383) never run out on a long statute; a phrase of up to OVERLAP terms is
 whole in some chunk. Every version is indexed as it is inserted (a mapper event below).
+
+A search finds the events of every instrument with a matching version, newest first. On SQLite a
+phrase found in many chunks (`found_often`) is answered by walking the events newest first and
+testing each against the matching instruments, read once; a rarer one by sorting the events of
+its few instruments. Both give the same rows.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from storage.models import Version
 CHUNK = 4000
 OVERLAP = 64
 ROWS_PER_VERSION = 1000  # SQLite row id = version id * ROWS_PER_VERSION + chunk number
+FOUND_OFTEN = 1000  # matching chunks from which a search walks the events newest first
 
 # Scripts written without spaces between words: kana, CJK ideographs, Hangul, Thai.
 UNSPACED = r"\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -76,6 +82,23 @@ def matching_versions(dialect: str, needle: str) -> Select | None:
     query = '"' + " ".join(terms) + '"*'
     return (select(text(f"rowid / {ROWS_PER_VERSION}")).select_from(text("version_search"))
             .where(text("version_search MATCH :query").bindparams(query=query)))
+
+
+def found_often(connection: Connection, needle: str) -> bool:
+    """Whether SQLite's index holds the phrase, its last term taken whole, in at least
+    FOUND_OFTEN chunks. Such a phrase is in many instruments: their newest events come soonest
+    by walking the events newest first, testing each against the matching instruments read
+    once, rather than by sorting every event of every matching instrument. Only the plan
+    depends on it, never the rows; the last term is taken whole because FTS5 reads every word a
+    prefix stands for before it returns a first row. Always False on PostgreSQL, whose planner
+    weighs the two plans itself."""
+    terms = search_terms(needle)
+    if not terms or connection.dialect.name != "sqlite":
+        return False
+    found = connection.execute(text("SELECT count(*) FROM (SELECT rowid FROM version_search "
+                                    "WHERE version_search MATCH :query LIMIT :often)"),
+                               {"query": '"' + " ".join(terms) + '"', "often": FOUND_OFTEN}).scalar_one()
+    return found >= FOUND_OFTEN
 
 
 def create_index(connection: Connection) -> None:

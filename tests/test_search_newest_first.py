@@ -1,0 +1,245 @@
+"""A search for a phrase found in many instruments walks the events newest first (SQLite) and
+gives exactly the rows of a plain reference: every matching version found, the events of their
+instruments sorted, filtered and cut. On a generated store where the walk passes over many
+events of instruments without the phrase before a page is full, for every filter, limit and page
+of the command line and the web view."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from policywatch.web.reads import history_page
+from storage import queries, search
+from storage.database import Store
+from storage.models import ChangeEvent, Instrument, Source, Version
+from storage.queries import HistoryFilter, history
+from storage.search import found_often, matching_versions, search_terms
+from tests.conftest import run_cli
+
+WORDS = ("transfer data outside territory security assessment adequacy decision consent processor "
+         "controller localisation storage export authority approval safeguards article annex").split()
+CHINESE = "数据出境安全评估个人信息保护认证标准合同"
+COMMON = "standard contractual clauses"   # in one English version of 12
+OLD_ONLY = "binding corporate rules"      # only in the first version of a few instruments
+JURISDICTIONS = ("EU", "CN", "US", "GB")
+START = datetime(2025, 1, 1)
+TODAY = date(2025, 6, 1)
+NEEDLES = (COMMON, "standard contractual clause", OLD_ONLY, "个人信息", "出境", "data transfer",
+           "ref1", "adequacy")
+
+
+def version_text(rng: random.Random, instrument: int, number: int) -> str:
+    if instrument % 5 == 0:
+        characters = [rng.choice(CHINESE) for _ in range(30)]
+        if rng.random() < 0.5:
+            characters.insert(rng.randrange(len(characters)), "个人信息")
+        return "".join(characters) + f" ref{instrument}"
+    words = [rng.choice(WORDS) for _ in range(25)]
+    if rng.random() < 0.08:
+        words.insert(rng.randrange(len(words)), COMMON)
+    if number == 1 and instrument % 20 == 1:
+        words.insert(rng.randrange(len(words)), OLD_ONLY)
+    return " ".join(words) + f" ref{instrument}."
+
+
+def generate(store: Store, instruments: int = 150, seed: int = 3) -> None:
+    """Instruments with one to eight versions each, their events (with withdrawals, technical
+    changes, moves and baselines) spread over a few weeks, many of them in the same minute."""
+    rng = random.Random(seed)
+    with store.transaction() as session:
+        for jurisdiction in JURISDICTIONS:
+            session.add(Source(id=f"src-{jurisdiction.lower()}", name=f"Regulator {jurisdiction}",
+                               jurisdiction=jurisdiction, level="national"))
+    for index in range(1, instruments + 1):
+        jurisdiction = JURISDICTIONS[index % len(JURISDICTIONS)]
+        with store.transaction() as session:
+            instrument = Instrument(uid=f"src-{jurisdiction.lower()}/i-{index}",
+                                    source_id=f"src-{jurisdiction.lower()}",
+                                    url=f"https://regulator.example/{index}", title=f"Instrument {index}",
+                                    jurisdiction=jurisdiction, level="national", version_count=0)
+            session.add(instrument)
+            session.flush()
+            times = sorted(START + timedelta(minutes=rng.randrange(0, 60 * 24 * 30, 30))
+                           for _ in range(rng.randint(1, 12)))
+            number = 0
+            for position, at in enumerate(times):
+                kind = "new" if position == 0 else rng.choice(
+                    ("amended", "amended", "amended", "withdrawn", "restored", "technical", "moved"))
+                if kind in ("new", "amended") and number < 8:
+                    number += 1
+                    session.add(Version(
+                        instrument_id=instrument.id, number=number, title=instrument.title,
+                        text=version_text(rng, index, number), text_hash=f"{index}-{number}",
+                        recorded_at=at, paradigm=rng.choice(("facilitation", "prudent", None)),
+                        stage="adopted",
+                        lifecycle={"since": rng.choice(("2025-03-01", "2025-09-01")), "until": None}))
+                    session.flush()
+                elif kind in ("new", "amended"):
+                    kind = "technical"
+                session.add(ChangeEvent(
+                    instrument_id=instrument.id, jurisdiction=jurisdiction, kind=kind,
+                    version_number=max(number, 1), detected_at=at, url=instrument.url,
+                    baseline=position == 0 and index % 3 == 0,
+                    paradigm=rng.choice(("facilitation", "prudent", "restrictive", "unknown", None)),
+                    stage=rng.choice(("draft", "adopted", None))))
+            instrument.version_count = number
+
+
+def has_phrase(body: str, needle: str) -> bool:
+    """The phrase of the needle's terms in the text, its last term a prefix: what the index finds,
+    worked out here from the texts themselves."""
+    terms, words = search_terms(needle), search_terms(body)
+    return any(words[i:i + len(terms) - 1] == terms[:-1] and words[i + len(terms) - 1].startswith(terms[-1])
+               for i in range(len(words) - len(terms) + 1))
+
+
+def matching_instruments(store: Store, needle: str) -> set[str]:
+    """The instruments of every version the index finds, all of them."""
+    with store.sessions() as session:
+        found = matching_versions(session.get_bind().dialect.name, needle)
+        versions = set(session.scalars(found)) if found is not None else set()
+        return set(session.scalars(select(Instrument.uid).join(Version).where(Version.id.in_(versions))))
+
+
+def reference(store: Store, where: HistoryFilter) -> list[dict]:
+    """Every matching version found, the events sorted and filtered without the search, then
+    those of matching instruments kept and the limit applied."""
+    instruments = matching_instruments(store, where.search or "")
+    with store.sessions() as session:
+        everything = history(session, replace(where, search=None, limit=None))
+    rows = [row for row in everything if row["instrument"] in instruments]
+    return rows[:where.limit] if where.limit else rows
+
+
+def searched(store: Store, where: HistoryFilter) -> list[dict]:
+    with store.sessions() as session:
+        return history(session, where)
+
+
+@pytest.fixture
+def generated(store_url: str) -> Iterator[Store]:
+    store = Store(store_url)
+    generate(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def walking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A threshold small enough for this store's common phrases to take the walk."""
+    monkeypatch.setattr(search, "FOUND_OFTEN", 10)
+
+
+def test_the_generated_store_makes_the_walk_pass_over_many_events(generated, walking):
+    with generated.sessions() as session:
+        texts = {uid: [body for (body,) in session.execute(
+                    select(Version.text).join(Instrument).where(Instrument.uid == uid))]
+                 for uid in session.scalars(select(Instrument.uid))}
+        dialect = session.get_bind().dialect.name
+        often = {needle: found_often(session.connection(), needle) for needle in NEEDLES}
+    for needle in NEEDLES:
+        expected = {uid for uid, bodies in texts.items() if any(has_phrase(b, needle) for b in bodies)}
+        assert matching_instruments(generated, needle) == expected, needle
+        assert 3 <= len(expected) < len(texts), needle
+    if dialect == "sqlite":
+        assert often[COMMON] and often["个人信息"] and not often[OLD_ONLY] and not often["ref1"]
+    # The first page of 10 of the common phrase sits among many newer events without it: the
+    # walk tests and passes over them before the page is full.
+    everything = searched(generated, HistoryFilter(today=TODAY, include_technical=True))
+    page = searched(generated, HistoryFilter(search=COMMON, limit=10, today=TODAY, include_technical=True))
+    last = next(i for i, row in enumerate(everything)
+                if (row["instrument"], row["detected_at"], row["change"], row["version"]) ==
+                (page[-1]["instrument"], page[-1]["detected_at"], page[-1]["change"], page[-1]["version"]))
+    assert last + 1 - len(page) >= 30, last
+    # An instrument whose phrase is only in its first version still finds its newest events.
+    old_only = searched(generated, HistoryFilter(search=OLD_ONLY, today=TODAY, include_technical=True))
+    assert any(row["version"] > 1 for row in old_only)
+
+
+def filters(rng: random.Random) -> Iterator[HistoryFilter]:
+    """Every needle with no filter, and with random combinations of all the filters."""
+    for needle in NEEDLES:
+        for limit in (None, 1, 3, 10, 50, 1000):
+            yield HistoryFilter(search=needle, limit=limit, today=TODAY)
+    for _ in range(100):
+        since = START + timedelta(days=rng.randrange(0, 30))
+        yield HistoryFilter(
+            search=rng.choice(NEEDLES),
+            since=since if rng.random() < 0.3 else None,
+            until=since + timedelta(days=rng.randrange(1, 20)) if rng.random() < 0.3 else None,
+            jurisdictions=tuple(rng.sample(JURISDICTIONS, rng.randint(1, 2))) if rng.random() < 0.3 else (),
+            sources=("src-eu", "src-gb") if rng.random() < 0.15 else (),
+            changes=tuple(rng.sample(("new", "amended", "withdrawn", "technical"), 2))
+            if rng.random() < 0.3 else (),
+            paradigms=tuple(rng.sample(("facilitation", "prudent", "restrictive", "unknown"), 2))
+            if rng.random() < 0.3 else (),
+            stages=tuple(rng.sample(("draft", "adopted", "in_force", "unknown"), 2))
+            if rng.random() < 0.3 else (),
+            include_technical=rng.random() < 0.5,
+            include_baseline=rng.random() < 0.7,
+            limit=rng.choice((None, 1, 5, 20, 100)),
+            today=TODAY)
+
+
+def statements(store: Store) -> list[str]:
+    """The statements the store's engine runs from now on, as they run."""
+    ran: list[str] = []
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda _connection, _cursor, statement, *_: ran.append(statement))
+    return ran
+
+
+@pytest.mark.parametrize("plan", ["sorted", "walked", "short walks"])
+def test_every_filter_and_limit_gives_the_reference_rows(generated, plan, request, monkeypatch):
+    if plan != "sorted":
+        request.getfixturevalue("walking")
+    if plan == "short walks":  # most walks end before the page is full and the events are sorted
+        monkeypatch.setattr(queries, "WALKED", 2)
+    ran = statements(generated)
+    compared = nonempty = 0
+    answers: Counter[str] = Counter()
+    for where in filters(random.Random(17)):
+        expected = reference(generated, where)
+        ran.clear()
+        assert searched(generated, where) == expected, where
+        walks = sum("EXISTS" in statement for statement in ran)
+        sorts = sum(" IN (SELECT versions.instrument_id" in statement for statement in ran)
+        answers[f"{walks} walk, {sorts} sort"] += 1
+        compared += 1
+        nonempty += bool(expected)
+    assert compared > 140 and nonempty > 70
+    if plan == "sorted" or generated.engine.dialect.name != "sqlite":
+        assert set(answers) == {"0 walk, 1 sort"}, answers
+    elif plan == "walked":
+        assert answers["1 walk, 0 sort"] > 50, answers
+    else:
+        assert answers["1 walk, 0 sort"] > 10 and answers["1 walk, 1 sort"] > 10, answers
+
+
+def test_web_pages_of_a_common_phrase_give_the_reference_rows(generated, walking):
+    for needle, size in ((COMMON, 7), ("个人信息", 4), (OLD_ONLY, 3)):
+        where = HistoryFilter(search=needle, today=TODAY, include_technical=True)
+        pages, cursor = [], None
+        with generated.sessions() as session:
+            while True:
+                page, cursor = history_page(session, where, cursor, size)
+                pages.append(page)
+                if cursor is None:
+                    break
+        assert len(pages) > 3
+        assert [row for page in pages for row in page] == reference(generated, where)
+
+
+def test_the_command_line_gives_the_reference_rows(generated, walking, store_url):
+    shown = run_cli("history", "--search", COMMON, "--limit", "15", "--format", "json", db=store_url)
+    assert shown.code == 0, shown.stderr
+    expected = reference(generated, HistoryFilter(search=COMMON, limit=15))
+    assert [(row["instrument"], row["detected_at"], row["change"]) for row in shown.json()] == [
+        (row["instrument"], row["detected_at"], row["change"]) for row in expected]

@@ -198,6 +198,8 @@ def statements(store: Store) -> list[str]:
 
 @pytest.mark.parametrize("plan", ["sorted", "walked", "short walks"])
 def test_every_filter_and_limit_gives_the_reference_rows(generated, plan, request, monkeypatch):
+    if plan != "sorted" and generated.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL never walks: its one plan is the sorted one")
     if plan != "sorted":
         request.getfixturevalue("walking")
     if plan == "short walks":  # most walks end before the page is full and the events are sorted
@@ -215,7 +217,7 @@ def test_every_filter_and_limit_gives_the_reference_rows(generated, plan, reques
         compared += 1
         nonempty += bool(expected)
     assert compared > 140 and nonempty > 70
-    if plan == "sorted" or generated.engine.dialect.name != "sqlite":
+    if plan == "sorted":
         assert set(answers) == {"0 walk, 1 sort"}, answers
     elif plan == "walked":
         assert answers["1 walk, 0 sort"] > 50, answers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -86,6 +87,7 @@ def compose_digest(subscription: Subscription, events: list[dict], since: dateti
 
 
 T = TypeVar("T")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # what header_safe spaces (Cc, Zl, Zp)
 
 
 def one_line(value: T) -> T:
@@ -93,6 +95,8 @@ def one_line(value: T) -> T:
     problem messages, at any depth) on one line: text from the web reaches the digest's lines
     and headers, where a CR or LF would forge the next one."""
     if isinstance(value, str):
+        if not _UNSAFE.search(value) and " ".join(value.split()) == value:
+            return value  # already one line: what header_safe would give, without its per-character pass
         return cast(T, header_safe(value))
     if isinstance(value, dict):
         return cast(T, {key: one_line(item) for key, item in value.items()})

@@ -7,6 +7,7 @@ import base64
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -30,11 +31,16 @@ SANS = ("Helvetica,Arial,'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','
         "'Hiragino Sans','Malgun Gothic',sans-serif")
 
 
+@lru_cache(maxsize=4096)
+def _runs(before: str, after: str) -> tuple[Run, ...]:
+    """The excerpts compared once for both sides and both parts of the message."""
+    return tuple(word_runs(before, after))
+
+
 def _side(modified: dict, mark: Mark) -> list[Run]:
     """One side of a modified provision's stored excerpts, compared word by word: the unchanged
     words and those `mark`ed (deleted for the before, inserted for the after)."""
-    return [run for run in word_runs(modified["before"], modified["after"])
-            if run.mark in ("equal", mark)]
+    return [run for run in _runs(modified["before"], modified["after"]) if run.mark in ("equal", mark)]
 
 
 def marked_words(modified: dict, mark: Mark) -> str:

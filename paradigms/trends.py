@@ -7,8 +7,11 @@ into force, when its versions took effect with which paradigm, when it was withd
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import partial
+from typing import Protocol
 
 from texts.vocabulary import PARADIGMS, RESTRICTIVE, UNKNOWN
 
@@ -106,31 +109,69 @@ def compute_trends(histories: list[InstrumentHistory], by: str = "year",
     if not histories:
         return [], []
     first = min(h.in_force_from for h in histories)
-    last = until or max([h.in_force_from for h in histories]
-                        + [d for h in histories for d, _ in h.labels]
-                        + [d for h in histories for d, _ in h.withdrawn]
-                        + [h.last_recorded for h in histories if h.last_recorded])
-    periods: list[Period] = []
-    flags: list[Flag] = []
-    previous_dominant: dict[str, str | None] = {}
+    last = until or max(latest_day(h) for h in histories)
+    tallies = []
     for label, start, end in period_bounds(first, last, by):
-        counts: Counter = Counter()
-        levels: dict[str, Counter] = defaultdict(Counter)
-        by_jurisdiction: dict[str, Counter] = defaultdict(Counter)
-        jurisdiction_members: dict[str, list[str]] = defaultdict(list)
-        new_restrictive = []
+        tally = Tally(label, start, end)
+        members: dict[str, list[str]] = defaultdict(list)
         for history in histories:
             paradigm = history.paradigm_at(end)
             if paradigm is None:
                 continue
-            counts[paradigm] += 1
-            levels[LEVEL_GROUPS.get(history.level, "national/regional")][paradigm] += 1
-            by_jurisdiction[history.jurisdiction][paradigm] += 1
-            jurisdiction_members[history.jurisdiction].append(history.uid)
+            tally.add(history.jurisdiction, LEVEL_GROUPS.get(history.level, "national/regional"),
+                      paradigm)
+            members[history.jurisdiction].append(history.uid)
             if paradigm == RESTRICTIVE and start <= history.in_force_from <= end:
-                new_restrictive.append(history.uid)
-        period = Period(label, end, sum(counts.values()), {p: counts[p] for p in (*PARADIGMS, UNKNOWN)},
-                        paradigm_shares(counts),
+                tally.new_restrictive.append(history.uid)
+        tallies.append(tally)
+        tally.members = members.__getitem__
+        tally.entered = partial(entered_within, histories, start, end)
+    return trends_of(tallies)
+
+
+def latest_day(history: InstrumentHistory) -> date:
+    """The newest day the history knows of: in force, a label, a withdrawal or its last version."""
+    return max([history.in_force_from, *(d for d, _ in history.labels),
+                *(d for d, _ in history.withdrawn),
+                *([history.last_recorded] if history.last_recorded else [])])
+
+
+@dataclass
+class Tally:
+    """What one period's shares and flags are computed from: the instruments in force at its end
+    counted by jurisdiction, level group and paradigm, the new restrictive ones, and the
+    instruments flags name (looked up only for a flag raised)."""
+
+    period: str
+    start: date
+    end: date
+    counts: Counter = field(default_factory=Counter)       # (jurisdiction, group, paradigm) -> n
+    new_restrictive: list[str] = field(default_factory=list)
+    members: Callable[[str], list[str]] = lambda jurisdiction: []     # in force in a jurisdiction
+    entered: Callable[[str], list[str]] = lambda paradigm: []         # took a paradigm (entered_within)
+
+    def add(self, jurisdiction: str, group: str, paradigm: str, count: int = 1) -> None:
+        self.counts[(jurisdiction, group, paradigm)] += count
+
+
+def trends_of(tallies: list[Tally]) -> tuple[list[Period], list[Flag]]:
+    """Periods and flags from each period's tally, oldest first."""
+    periods: list[Period] = []
+    flags: list[Flag] = []
+    previous_dominant: dict[str, str | None] = {}
+    for tally in tallies:
+        label = tally.period
+        counts: Counter = Counter()
+        levels: dict[str, Counter] = defaultdict(Counter)
+        by_jurisdiction: dict[str, Counter] = defaultdict(Counter)
+        for (jurisdiction, group, paradigm), count in tally.counts.items():
+            if count:
+                counts[paradigm] += count
+                levels[group][paradigm] += count
+                by_jurisdiction[jurisdiction][paradigm] += count
+        new_restrictive = tally.new_restrictive
+        period = Period(label, tally.end, sum(counts.values()),
+                        {p: counts[p] for p in (*PARADIGMS, UNKNOWN)}, paradigm_shares(counts),
                         {group: paradigm_shares(c) for group, c in sorted(levels.items())},
                         new_restrictive)
         earlier = periods[-LOOKBACK:]
@@ -143,7 +184,7 @@ def compute_trends(histories: list[InstrumentHistory], by: str = "year",
                 direction = "rose" if move > 0 else "fell"
                 flags.append(Flag("share-move", label, f"{paradigm} share {direction} to "
                                   f"{period.shares[paradigm]:.0%} (previous mean {mean:.0%})",
-                                  paradigm, instruments=_entered(histories, start, end, paradigm)))
+                                  paradigm, instruments=tally.entered(paradigm)))
         if earlier and len(new_restrictive) >= BURST_MIN:  # a first period has no mean to beat
             mean = sum(len(p.new_restrictive) for p in earlier) / len(earlier)
             if len(new_restrictive) >= BURST_FACTOR * mean:
@@ -158,14 +199,111 @@ def compute_trends(histories: list[InstrumentHistory], by: str = "year",
             if definite and before != dominant:
                 flags.append(Flag("jurisdiction-shift", label,
                                   f"{jurisdiction} moved from {before} to {dominant}", dominant,
-                                  jurisdiction, jurisdiction_members[jurisdiction]))
+                                  jurisdiction, tally.members(jurisdiction)))
             if dominant != "mixed":
                 previous_dominant[jurisdiction] = dominant
         periods.append(period)
     return periods, flags
 
 
-def _entered(histories: list[InstrumentHistory], start: date, end: date, paradigm: str) -> list[str]:
+# The yearly shares kept as counts (storage/trend_spans.py stores their sum over the instruments):
+# per (measure, year, jurisdiction, level group, paradigm or NOT_IN_FORCE),
+#   IN_FORCE  +1 / -1 from the year an instrument's paradigm at the year's end starts / stops being it,
+#   ENTERED   1 in the year it came into force, under its paradigm at that year's end,
+#   LATEST    1 in the year of its newest day (the last period of the trends).
+IN_FORCE, ENTERED, LATEST = "in_force", "entered", "latest"
+NOT_IN_FORCE = ""
+CountKey = tuple[str, str, str, str, str]
+
+
+def year_end(day: date) -> date:
+    return date(day.year, 12, 31)
+
+
+def entered_paradigm(history: InstrumentHistory) -> str | None:
+    """Its paradigm at the end of the year it came into force (None: withdrawn by then)."""
+    return history.paradigm_at(year_end(history.in_force_from))
+
+
+def yearly_counts(history: InstrumentHistory) -> Counter:
+    """One instrument's share of the yearly counts (CountKey -> n); summed over the instruments
+    they give what compute_trends(histories, "year") counts."""
+    group = LEVEL_GROUPS.get(history.level, "national/regional")
+    where = (history.jurisdiction, group)
+    counts: Counter = Counter()
+    first = history.in_force_from.year
+    years = {first} | {d.year for d, _ in history.labels if d.year > first}
+    years |= {d.year for span in history.withdrawn for d in span if d is not None and d.year > first}
+    before: str | None = None
+    for year in sorted(years):  # the paradigm at a year's end changes only in these years
+        now = history.paradigm_at(date(year, 12, 31))
+        if now != before:
+            if before is not None:
+                counts[(IN_FORCE, str(year), *where, before)] -= 1
+            if now is not None:
+                counts[(IN_FORCE, str(year), *where, now)] += 1
+            before = now
+    counts[(ENTERED, str(first), *where, entered_paradigm(history) or NOT_IN_FORCE)] += 1
+    counts[(LATEST, str(latest_day(history).year), *where, NOT_IN_FORCE)] += 1
+    return counts
+
+
+class Named(Protocol):
+    """The instruments the yearly trends name, looked up where the counts are kept."""
+
+    def new_restrictive(self) -> dict[str, list[str]]:
+        """Year -> the instruments that came into force in it, restrictive at its end."""
+
+    def entered(self, start: date, end: date, paradigm: str) -> list[str]:
+        """What entered_within gives for these days and this paradigm."""
+
+    def in_force(self, wanted: list[tuple[str, date]]) -> list[list[str]]:
+        """For each (jurisdiction, day), the jurisdiction's instruments in force on that day."""
+
+
+def trends_from_counts(counts: Counter, named: Named, until: date | None = None,
+                       named_periods: int | None = None) -> tuple[list[Period], list[Flag]]:
+    """compute_trends(histories, "year", until) from the sum of the histories' yearly_counts;
+    with `named_periods`, only the flags of that many most recent periods name their instruments
+    (finding them reads those instruments)."""
+    entered = [int(key[1]) for key, n in counts.items() if key[0] == ENTERED and n]
+    if not entered:
+        return [], []
+    latest = until or date(max(int(key[1]) for key, n in counts.items() if key[0] == LATEST and n), 12, 31)
+    deltas: dict[str, Counter] = defaultdict(Counter)
+    for (measure, year, jurisdiction, group, paradigm), n in counts.items():
+        if measure == IN_FORCE and n:
+            deltas[year][(jurisdiction, group, paradigm)] += n
+    bounds = period_bounds(date(min(entered), 1, 1), latest, "year")
+    restrictive = named.new_restrictive() if bounds else {}
+    running: Counter = Counter()  # no instrument is in force before the first year
+    tallies = []
+    wanted: list[tuple[str, date, list[str]]] = []  # members of the jurisdictions flagged, found after
+    for index, (label, start, end) in enumerate(bounds):
+        running.update(deltas.get(label, Counter()))
+        tally = Tally(label, start, end, +running, list(restrictive.get(label, [])))
+        if named_periods is None or index >= len(bounds) - named_periods:
+            tally.members = partial(_members_later, wanted, end)
+            tally.entered = partial(named.entered, start, end)
+        tallies.append(tally)
+    trends = trends_of(tallies)
+    if wanted:
+        for (_, _, members), found in zip(wanted, named.in_force([(j, day) for j, day, _ in wanted]),
+                                          strict=True):
+            members.extend(found)
+    return trends
+
+
+def _members_later(wanted: list[tuple[str, date, list[str]]], day: date, jurisdiction: str) -> list[str]:
+    """A list the jurisdiction's instruments in force on `day` are put in once every flag is known
+    (so that they are looked up at once)."""
+    members: list[str] = []
+    wanted.append((jurisdiction, day, members))
+    return members
+
+
+def entered_within(histories: list[InstrumentHistory], start: date, end: date,
+                   paradigm: str) -> list[str]:
     """Instruments that took `paradigm` (came into force or were relabelled) within the period."""
     return [h.uid for h in histories
             if any(start <= since <= end and label == paradigm for since, label in h.labels)

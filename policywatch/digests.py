@@ -10,7 +10,6 @@ from alerts.compose import Digest, compose_digest
 from alerts.render import build_message
 from alerts.settings import SmtpSettings, Subscription
 from paradigms.chart import draw_trend_chart
-from paradigms.trends import compute_trends
 from storage import trend_spans
 from storage.database import Store
 from storage.models import utcnow
@@ -20,11 +19,11 @@ from storage.queries import (
     history,
     last_digest_end,
     source_warnings,
-    trend_histories,
 )
 from texts.vocabulary import EXTRACTION
 
 ALL = Subscription(name="all", recipients=(), window="1d")
+RECENT_PERIODS = 2  # the digest tells the flags of the current and the previous period
 
 
 def default_window(subscription: Subscription, now: datetime | None = None,
@@ -51,7 +50,8 @@ def build_digest(store: Store, subscription: Subscription, since: datetime, unti
     trend_spans.advance(store)  # the trends read a week of new versions, not the whole history
     with store.sessions() as session:
         events = history(session, HistoryFilter(since=since, until=until))
-        periods, flags = compute_trends(trend_histories(session), "year")
+        # From the yearly counts; the flags shown (the last two periods') name their instruments.
+        periods, flags = trend_spans.yearly_trends(session, named_periods=RECENT_PERIODS)
         coverage = [{"source": s.id, "failures": s.consecutive_failures, "error": s.last_error,
                      "last_success": s.last_success_at.strftime("%Y-%m-%dT%H:%M:%SZ")
                      if s.last_success_at else None}
@@ -59,7 +59,7 @@ def build_digest(store: Store, subscription: Subscription, since: datetime, unti
         thin = [{"source": source_id, "url": warning.url, "message": warning.message}
                 for source_id, warnings in sorted(source_warnings(session).items())
                 for warning in warnings if warning.kind == EXTRACTION]
-    recent = {p.period for p in periods[-2:]}
+    recent = {p.period for p in periods[-RECENT_PERIODS:]}
     digest = compose_digest(subscription, events, since, until,
                             [asdict(f) for f in flags if f.period in recent], coverage,
                             [asdict(p) for p in periods], base_url, thin)

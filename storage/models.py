@@ -232,12 +232,44 @@ class TrendSpan(Base):
 
 
 class TrendState(Base):
-    """The newest version already folded into trend_spans (one row)."""
+    """The newest version and the newest withdrawal or restoration already folded into
+    trend_spans, trend_counts and trend_members (one row)."""
 
     __tablename__ = "trend_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     through_version_id: Mapped[int] = mapped_column(Integer, default=0)
+    through_event_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class TrendCount(Base):
+    """The yearly trends summed over the instruments (paradigms.trends.yearly_counts): a digest
+    reads this small table instead of every instrument."""
+
+    __tablename__ = "trend_counts"
+
+    measure: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[str] = mapped_column(String(4), primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(20), primary_key=True)
+    level_group: Mapped[str] = mapped_column(String(30), primary_key=True)
+    paradigm: Mapped[str] = mapped_column(String(20), primary_key=True)  # "" when not in force
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class TrendMember(Base):
+    """When an instrument was in force, as its share of trend_counts was computed (its own row
+    may no longer say: its publication date can change with a new version), and the paradigm it
+    had at the end of the year it came into force (the new restrictive instruments of that year)."""
+
+    __tablename__ = "trend_members"
+
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), primary_key=True)
+    uid: Mapped[str] = mapped_column(String(200))                  # the instrument's, read here
+    jurisdiction: Mapped[str] = mapped_column(String(20), index=True)  # without its wide row
+    in_force: Mapped[str] = mapped_column(String(10), index=True)  # ISO day
+    entered_paradigm: Mapped[str | None] = mapped_column(String(20), index=True)
+    # Its withdrawals, "withdrawn/restored" ISO days (restored empty while withdrawn), ";" between.
+    withdrawn: Mapped[str | None] = mapped_column(Text)
 
 
 class KeyDate(Base):

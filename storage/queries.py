@@ -423,44 +423,9 @@ def outbox_counts(session: Session) -> dict[str, int]:
 def trend_histories(session: Session) -> list:
     """What trends need of every instrument: in force since, its paradigm each time it changed
     (storage.trend_spans: one row per change of label, not per version), withdrawals."""
-    from paradigms.trends import InstrumentHistory
-    from storage.trend_spans import paradigm_spans
+    from storage.trend_spans import instrument_histories
 
-    histories = []
-    versions = paradigm_spans(session)
-    withdrawals: dict[int, list[list]] = {}
-    # Found through the index on the kind and put in order here: ordered in SQL, SQLite walks
-    # every event by date instead, to spare a sort of the few it keeps.
-    changes = session.execute(
-        select(ChangeEvent.instrument_id, ChangeEvent.kind, ChangeEvent.detected_at, ChangeEvent.id)
-        .where(ChangeEvent.kind.in_(("withdrawn", "restored")))).all()
-    for instrument_id, kind, detected_at, _ in sorted(changes, key=lambda row: (row[2], row[3])):
-        spans = withdrawals.setdefault(instrument_id, [])
-        if kind == "withdrawn":
-            spans.append([detected_at.date(), None])
-        elif spans and spans[-1][1] is None:
-            spans[-1][1] = detected_at.date()
-    for instrument in session.execute(select(
-            Instrument.id, Instrument.uid, Instrument.title, Instrument.jurisdiction, Instrument.level,
-            Instrument.published, Instrument.first_seen_at).order_by(Instrument.id)):
-        taken = versions.get(instrument.id)
-        if not taken:
-            continue
-        labels = [(date.fromisoformat(span.since), span.paradigm) for span in taken]
-        in_force = _published(instrument.published) or instrument.first_seen_at.date()
-        labels[0] = (min(labels[0][0], in_force), labels[0][1])
-        histories.append(InstrumentHistory(
-            instrument.uid, instrument.title, instrument.jurisdiction, instrument.level, in_force,
-            tuple(labels), tuple((s, e) for s, e in withdrawals.get(instrument.id, [])),
-            last_recorded=date.fromisoformat(taken[-1].through)))
-    return histories
-
-
-def _published(value: str | None):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return instrument_histories(session)
 
 
 def iso_stamp(moment: datetime | None) -> str | None:

@@ -2,6 +2,7 @@
 
     python3 bench/steady_state.py --first              # one first crawl, its store kept in --work
     python3 bench/steady_state.py --runs 3 --trees /copy/of/before,/work/main
+    python3 bench/steady_state.py --parts              # each replaced Scrapy part against Scrapy's
 
 The web and declarations of bench/compare.py. `--first` crawls the web once at noise 1 and keeps
 the store; then each run copies that store and crawls the web at noise 2 (every page's noise
@@ -9,15 +10,26 @@ changed, no text) with each tree in turn (`python3 -m policywatch` with PYTHONPA
 folder set to the tree), so that the trees alternate on the same store and web and a change is
 judged within one run on a shared machine. Prints per crawl the CPU seconds and peak RSS of the
 crawl process (wait4), and per tree the median.
+
+On a loaded machine a whole crawl's CPU time swings by more than a part of it saves, so `--parts`
+times each part this work replaced in-process, against the Scrapy part it replaces, on the web's
+own pages (CPU time, best of --repeat, per response): the meta refresh check of a 200 page, the
+throttle's adjustment on a 304, the stats written per response, the signals CoreStats listens to,
+the two log lines of each response, and (once per crawl) importing rich.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import statistics
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,6 +55,153 @@ def fresh_copy(original: Path, copy: Path) -> None:
     shutil.copy(original, copy)
 
 
+def best_cpu(work: Callable[[], Any], repeat: int) -> float:
+    """The least CPU seconds of `repeat` runs of `work`."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.process_time()
+        work()
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def import_cpu(module: str, repeat: int) -> float:
+    """The least CPU seconds a fresh interpreter spends importing `module`."""
+    code = (f"import time; t = time.process_time(); import {module}; "
+            f"print(time.process_time() - t)")
+    return min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                    check=True, cwd=ROOT).stdout) for _ in range(repeat))
+
+
+def parts(repeat: int, pages: int = 200) -> list[tuple[str, float, float]]:
+    """(part, Scrapy's µs, this crawl's µs) per response; the import once per crawl, in ms."""
+    from scrapy import signals
+    from scrapy.core.downloader import Slot
+    from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+    from scrapy.extensions.corestats import CoreStats
+    from scrapy.extensions.throttle import AutoThrottle
+    from scrapy.http import HtmlResponse, Request, Response
+    from scrapy.logformatter import LogFormatter
+    from scrapy.signalmanager import SignalManager
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.log import logformatter_adapter
+    from scrapy.utils.test import get_crawler
+
+    from bench.bigweb import BigWeb
+    from crawlers.extensions import QuietLogFormatter
+    from crawlers.middlewares import CheapMetaRefreshMiddleware
+    from crawlers.outcomes import CrawlStats
+    from crawlers.spiders.declared import DeclaredSpider
+    from crawlers.throttle import ConditionalAutoThrottle
+
+    web = BigWeb(20, pages, 0.0)
+    bodies = [web.render(page).encode() for page in range(pages)]
+    headers = {"Content-Type": "text/html; charset=utf-8"}
+    request = Request("http://127.0.1.1/doc/1")
+    crawler = get_crawler(DeclaredSpider, {"AUTOTHROTTLE_ENABLED": True})
+    rows: list[tuple[str, float, float]] = []
+
+    def per_response(name: str, scrapys: Callable[[], Any], ours: Callable[[], Any],
+                     count: int) -> None:
+        """Each timed in turn with the other, `repeat` times; the least of each, per response."""
+        best = [float("inf"), float("inf")]
+        for _ in range(repeat):
+            for side, work in enumerate((scrapys, ours)):
+                best[side] = min(best[side], best_cpu(work, 1))
+        rows.append((name, best[0] / count * 1e6, best[1] / count * 1e6))
+
+    def refresh_check(middleware: MetaRefreshMiddleware) -> Callable[[], None]:
+        def check() -> None:  # fresh responses: Scrapy keeps the decoded text on each
+            for body in bodies:
+                middleware.process_response(request, HtmlResponse(request.url, body=body,
+                                                                  headers=headers))
+        return check
+
+    def responses_only() -> None:
+        for body in bodies:
+            HtmlResponse(request.url, body=body, headers=headers)
+
+    making = best_cpu(responses_only, repeat)
+    per_response("meta refresh check of a 200 page",
+                 lambda: refresh_check(MetaRefreshMiddleware(crawler.settings))(),
+                 lambda: refresh_check(CheapMetaRefreshMiddleware(crawler.settings))(), pages)
+    rows[-1] = (rows[-1][0], rows[-1][1] - making / pages * 1e6, rows[-1][2] - making / pages * 1e6)
+
+    not_modified = Response(request.url, status=304)
+    scrapys_throttle, our_throttle = AutoThrottle(crawler), ConditionalAutoThrottle(crawler)
+    for throttle in (scrapys_throttle, our_throttle):
+        throttle.mindelay, throttle.maxdelay = 0.0, 30.0
+    slot = Slot(concurrency=4, delay=0.1, jitter=0)
+    rounds = 20_000
+
+    def earlier_throttle() -> None:  # what ConditionalAutoThrottle did before: a 304 made a 200
+        for _ in range(rounds):
+            scrapys_throttle._adjust_delay(slot, 0.05, not_modified.replace(status=200))
+
+    def throttle_now() -> None:
+        for _ in range(rounds):
+            our_throttle._adjust_delay(slot, 0.05, not_modified)
+
+    per_response("throttle adjustment on a 304", earlier_throttle, throttle_now, rounds)
+
+    def stats_writes(stats: MemoryStatsCollector) -> Callable[[], None]:
+        keys = ("scheduler/enqueued/memory", "scheduler/enqueued", "scheduler/dequeued/memory",
+                "scheduler/dequeued", "policywatch/bench-01/unchanged")
+        def write() -> None:  # the five stats every response of a re-check writes here
+            for _ in range(rounds):
+                for key in keys:
+                    stats.inc_value(key)
+        return write
+
+    per_response("stats written per response (5)", stats_writes(MemoryStatsCollector(crawler)),
+                 stats_writes(CrawlStats(crawler)), rounds)
+
+    def signals_sent(with_core_stats: bool) -> Callable[[], None]:
+        manager = SignalManager(sender=object())  # a crawler's own has Scrapy's CoreStats
+        manager.connect(pipeline_receiver, signal=signals.response_received)
+        # Receivers are held weakly: the CoreStats instance lives as long as `send`.
+        core = CoreStats(MemoryStatsCollector(crawler)) if with_core_stats else None
+        if core is not None:
+            manager.connect(core.response_received, signal=signals.response_received)
+            manager.connect(core.item_scraped, signal=signals.item_scraped)
+
+        def send() -> None:  # each response: one received, one item scraped
+            assert core is not None or not with_core_stats
+            for _ in range(rounds):
+                manager.send_catch_log(signal=signals.response_received, response=not_modified,
+                                       request=request, spider=None)
+                manager.send_catch_log(signal=signals.item_scraped, item={},
+                                       response=not_modified, spider=None)
+        return send
+
+    def pipeline_receiver(response: Response, request: Request, **_: Any) -> None:
+        """Stands for the pipeline's receiver of every response."""
+
+    per_response("response_received and item_scraped (CoreStats)", signals_sent(True),
+                 signals_sent(False), rounds)
+
+    engine_log, scraper_log = (logging.getLogger(name) for name in
+                               ("scrapy.core.engine", "scrapy.core.scraper"))
+
+    def log_lines(formatter: LogFormatter) -> Callable[[], None]:
+        def log() -> None:  # "Crawled (304)" and "Scraped from", at DEBUG, below LOG_LEVEL
+            for _ in range(rounds):
+                crawled = formatter.crawled(request, not_modified, None)  # type: ignore[arg-type]
+                if crawled is not None:
+                    engine_log.log(*logformatter_adapter(crawled))
+                scraped = formatter.scraped({}, not_modified, None)  # type: ignore[arg-type]
+                if scraped is not None:
+                    scraper_log.log(*logformatter_adapter(scraped))
+        return log
+
+    logging.getLogger("scrapy").setLevel(logging.WARNING)
+    per_response("log lines of a response (2)", log_lines(LogFormatter()),
+                 log_lines(QuietLogFormatter()), rounds)
+    rows.append(("importing rich (once per crawl, ms)", import_cpu("rich.progress", repeat) * 1e3,
+                 0.0))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
@@ -53,7 +212,15 @@ def main() -> None:
     parser.add_argument("--first", action="store_true", help="make the first crawl's store")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--trees", default=str(ROOT), help="source trees, comma-separated")
+    parser.add_argument("--parts", action="store_true",
+                        help="time each replaced Scrapy part against Scrapy's, in-process")
+    parser.add_argument("--repeat", type=int, default=7, help="best of how many (--parts)")
     args = parser.parse_args()
+    if args.parts:
+        print("| part | Scrapy's µs | now µs | saved µs |\n|---|---|---|---|")
+        for name, scrapys, ours in parts(args.repeat):
+            print(f"| {name} | {scrapys:.1f} | {ours:.1f} | {scrapys - ours:.1f} |")
+        return
     args.work.mkdir(parents=True, exist_ok=True)
     first, copy = args.work / "first.sqlite", args.work / "copy.sqlite"
     web = Web(args.port, args.hosts, args.pages, args.latency)

@@ -17,18 +17,8 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.progress import Progress as RichProgress
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -37,6 +27,10 @@ from twisted.internet.task import LoopingCall
 from crawlers.items import EntryPageSeen
 from crawlers.signals import item_recorded
 from texts.vocabulary import ERROR, GONE, OUTCOMES
+
+if TYPE_CHECKING:  # rich is imported when a crawl shows its progress, not by every crawl
+    from rich.console import Console
+    from rich.progress import TaskID
 
 POLL_SECONDS = 0.2  # how often finished sources are looked for
 FAILED_OUTCOMES = (ERROR, GONE)
@@ -144,6 +138,15 @@ class LiveBars:
     """A live bar per source group on the terminal, taken down when the crawl ends."""
 
     def __init__(self, tally: CrawlTally, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichProgress
+
         self.bars = RichProgress(
             TextColumn("{task.description:<6}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("sources · {task.fields[documents]} document(s){task.fields[rate]} ·"),
@@ -193,6 +196,8 @@ class Progress:
     def spider_opened(self, spider: Spider) -> None:
         declared = getattr(spider, "declared", {})
         self.tally = CrawlTally({sid: source.jurisdiction for sid, source in declared.items()})
+        from rich.console import Console
+
         console = Console(stderr=True)
         self.display = LiveBars(self.tally, console) if console.is_terminal \
             else PlainLines(self.tally)

@@ -66,6 +66,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.RetryAfterMiddleware": 560,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawlers.middlewares.CheckedRedirectMiddleware": 600,  # Scrapy's own, loops told apart
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawlers.middlewares.CheapMetaRefreshMiddleware": 580,  # Scrapy's, pages without one unread
 }
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,  # HTTPERROR_ALLOW_ALL anyway
@@ -86,6 +88,8 @@ EXTENSIONS = {
     "scrapy.extensions.memdebug.MemoryDebugger": None,
     "scrapy.extensions.spiderstate.SpiderState": None,
     "scrapy.extensions.throttle.AutoThrottle": None,
+    "scrapy.extensions.corestats.CoreStats": None,
+    "crawlers.extensions.CloseStats": 0,  # CoreStats without its counters per response and item
     "crawlers.throttle.ConditionalAutoThrottle": 0,
     "crawlers.extensions.FinishRun": 10,  # only with POLICYWATCH_FINISH_RUN (Scrapyd nodes)
     "crawlers.progress.Progress": 20,  # only with POLICYWATCH_PROGRESS (`policywatch crawl`)
@@ -94,6 +98,10 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.RecordPipeline": 300,
 }
 
+# Scrapy's stats and log lines, without their cost per response (see crawlers/outcomes.py and
+# crawlers/extensions.py).
+STATS_CLASS = "crawlers.outcomes.CrawlStats"
+LOG_FORMATTER = "crawlers.extensions.QuietLogFormatter"
 LOG_LEVEL = "WARNING"
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -3,6 +3,7 @@
     pip install py-spy   # a profiler for this script only, not a dependency
     python3 bench/profile_crawl.py [--pages 2000] [--hosts 20] [--rate 100] [--top 15] [--keep DIR]
     python3 bench/profile_crawl.py --summarise DIR   # the stacks kept by an earlier run
+    python3 bench/profile_crawl.py --compare BEFORE,AFTER [--runs 3] [--pages 400]
 
 The web and declarations of bench/compare.py; the first two of its cycles, each one
 `policywatch crawl` process sampled by py-spy (all threads; idle ones, and samples whose
@@ -14,22 +15,31 @@ storage, logging, Scrapy and Twisted, policywatch's own crawl code); the rest is
 per cycle the share of each stage, the functions with most samples of their own, and
 policywatch's own functions by the samples under them. The raw stacks are kept in --keep (for a
 flame graph) when given.
+
+`--compare` profiles nothing: it runs the first crawl of the same web once per source tree in
+turn (`python3 -m policywatch` with PYTHONPATH and the working folder set to the tree), `--runs`
+times, each into a new store, and prints each crawl's CPU seconds (wait4, the crawl and any
+process it waited for), peak RSS and wall time, then the median per tree: before/after pairs
+measured alternately, since the machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.compare import ENV, Web, write_declarations  # noqa: E402
+from bench.compare import ENV, Web, wait4_run, write_declarations  # noqa: E402
 
 # Stages a sample counts for when any frame of its stack is theirs (the first one listed wins).
 WHOLE_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -103,6 +113,33 @@ def profiled_crawl(db_file: Path, sources: Path, raw: Path, rate: int) -> None:
         raise SystemExit(f"py-spy failed ({done.returncode}): {done.stderr[-2000:]}")
 
 
+def compare_first_crawls(web: Web, trees: list[Path], runs: int, work: Path) -> None:
+    """The first crawl's CPU, peak RSS and wall time of each tree, alternating, `runs` times."""
+    cpu: dict[Path, list[float]] = {tree: [] for tree in trees}
+    for run in range(1, runs + 1):
+        for tree in trees:
+            store = work / "store.sqlite"
+            for stale in work.glob("store.sqlite*"):
+                stale.unlink()
+            web.control("set?noise=1&changed=")
+            command = [sys.executable, "-m", "policywatch", "--db", f"sqlite:///{store}", "crawl",
+                       "--quiet", "--sources", str(work / "sources")]
+            wall, seconds, rss = wait4_run(command, env={**ENV, "PYTHONPATH": str(tree)},
+                                           cwd=tree, output=work / "crawl.out")
+            with closing(sqlite3.connect(store)) as connection:
+                versions = connection.execute("select count(*) from versions").fetchone()[0]
+            if versions < web.pages:
+                raise SystemExit(f"{tree}: the first crawl recorded {versions} versions of "
+                                 f"{web.pages} pages: {(work / 'crawl.out').read_text()[-500:]}")
+            cpu[tree].append(seconds)
+            print(f"run {run} {tree}: CPU {seconds:.2f} s "
+                  f"({seconds / web.pages * 1000:.1f} ms a page), peak RSS {rss:.0f} MB, "
+                  f"wall {wall:.2f} s, {versions} versions", flush=True)
+    for tree, seconds in cpu.items():
+        middle = statistics.median(seconds)
+        print(f"median {tree}: CPU {middle:.2f} s = {middle / web.pages * 1000:.1f} ms a page")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
@@ -114,6 +151,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="a folder to keep the raw stacks in")
     parser.add_argument("--summarise", type=Path, metavar="FOLDER",
                         help="only summarise the raw stacks kept in FOLDER by an earlier run")
+    parser.add_argument("--compare", metavar="TREES",
+                        help="source trees, comma-separated: their first crawls' CPU, no profiler")
+    parser.add_argument("--runs", type=int, default=3, help="crawls per tree with --compare")
     args = parser.parse_args()
     if args.summarise:
         for raw in sorted(args.summarise.glob("*.txt")):
@@ -124,6 +164,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="policywatch-profile-") as tmp:
             work = Path(tmp)
             write_declarations(work / "sources", web)
+            if args.compare:
+                trees = [Path(tree).resolve() for tree in args.compare.split(",")]
+                compare_first_crawls(web, trees, args.runs, work)
+                return
             keep = args.keep or work
             os.makedirs(keep, exist_ok=True)
             for number, cycle in enumerate(("first crawl", "noise only"), start=1):

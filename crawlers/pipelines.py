@@ -355,12 +355,12 @@ class RecordPipeline:
         classification = None
         if source.relevance == "auto" and not item.watched and \
                 not is_known(session, source.id, item.url):
-            classification = classify_text(extracted.text)
+            classification = classify_text(extracted.text, normalised=True)
             if not classification.relevant:
                 record_dropped(session, source.id, fetch, extracted.title, classification.scores)
                 return IRRELEVANT
         return record_document(session, self.run_id, info, fetch, extracted,
-                               classification=classification, block=block)
+                               classification=classification, block=block, normalised=True)
 
     def _record(self, session: Session, item: Any) -> str:
         if isinstance(item, NotModified):

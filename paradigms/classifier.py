@@ -385,9 +385,12 @@ def decide(scores: dict[str, float], hits: list[_Hit], relevant: bool) -> tuple[
     return top, f"{top} on " + ", ".join(backing[:6]) + (" …" if len(backing) > 6 else "")
 
 
-def classify_text(text: str) -> Classification:
-    """Paradigm, scores, relevance, evidence and reason for one instrument's text."""
-    text = unwrap_lines(normalise_text(text))
+def classify_text(text: str, *, normalised: bool = False) -> Classification:
+    """Paradigm, scores, relevance, evidence and reason for one instrument's text.
+
+    `normalised`: the text is already `normalise_text`'s output (every extracted text is), so it
+    is not normalised again; normalising is idempotent, the result is the same."""
+    text = unwrap_lines(text if normalised else normalise_text(text))
     hits, contexts = find_evidence(text)
     scores = _scores(hits)
     relevant = contexts >= 2 or (contexts >= 1 and bool(hits)) or max(scores.values()) >= 2.0

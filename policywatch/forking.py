@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 from pathlib import Path
 
+from storage.runs import pid_alive
+
 # What a crawl imports, imported once by the fork server. Importing these installs no reactor.
 PRELOAD = [
     "policywatch.cli",
@@ -58,11 +60,28 @@ def fork_server() -> ForkServerContext:
 
 
 def start_fork_server() -> None:
-    """Start the fork server now, so that the first child does not wait for its imports."""
+    """Start the fork server now, so that the first child does not wait for its imports; and
+    remove the folders of children whose parent died without removing them (a killed daemon)."""
+    remove_orphaned_folders()
     fork_server()
     from multiprocessing import forkserver
 
     forkserver.ensure_running()
+
+
+FOLDER_PREFIX = "policywatch-child-"  # then the parent's pid, a dash and a random part
+
+
+def remove_orphaned_folders(under: Path | None = None) -> int:
+    """Remove the children's folders (under the temporary directory) whose parent process is
+    gone; how many."""
+    removed = 0
+    for folder in Path(under or tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*-*"):
+        pid = folder.name.removeprefix(FOLDER_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 @dataclass
@@ -124,7 +143,7 @@ def start_forked(target: Callable[..., None], *args: object,
     """`target(*args)` in a child forked from the fork server (`target` a module-level function,
     its arguments picklable), with `env` as its environment when given; its exit status is
     `target`'s SystemExit code, 0 when it returns, 1 when it raises."""
-    folder = Path(tempfile.mkdtemp(prefix="policywatch-child-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
     process = fork_server().Process(target=_in_child, args=(target, str(folder), env, args),
                                     name=f"policywatch {target.__name__}")
     process.start()

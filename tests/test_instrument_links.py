@@ -151,12 +151,26 @@ OLD_TEXT = ("Article 1\nThe standard contractual clauses set out in the Annex ar
             "adequate safeguards with respect to the protection of the privacy of individuals.\n")
 
 
-def test_links_resolve_to_known_instruments_also_when_the_target_comes_later(store):
-    eu = SourceInfo("eu-test", "EU", "supranational", "en")
+def _eu_store(url: str) -> tuple[Store, SourceInfo]:
+    """A new store at `url` with one EU source, `eu-test`, and that source."""
+    store = Store(url)
+    with store.transaction() as session:
+        upsert_source(session, id="eu-test", name="Test", jurisdiction="EU", level="supranational",
+                      declaration_file=None)
+    return store, SourceInfo("eu-test", "EU", "supranational", "en")
+
+
+def _record_scc_and_gdpr(store: Store, eu: SourceInfo) -> None:
+    """The 2021 SCC decision (citing the GDPR and repealing Decision 2001/497/EC), then the GDPR."""
     _record(store, eu, "https://eur-lex.example/eli/dec_impl/2021/914", "Implementing decision - 2021/914",
             SCC_TEXT)
     _record(store, eu, "https://eur-lex.example/legal-content/EN/TXT/?uri=CELEX:32016R0679",
             "General Data Protection Regulation", "Article 44\nAny transfer of personal data ...\n")
+
+
+def test_links_resolve_to_known_instruments_also_when_the_target_comes_later(store):
+    eu = SourceInfo("eu-test", "EU", "supranational", "en")
+    _record_scc_and_gdpr(store, eu)
     scc = _uid(store, "https://eur-lex.example/eli/dec_impl/2021/914")
     with store.sessions() as session:
         found = session.query(Instrument).filter(Instrument.uid == scc).one()
@@ -196,11 +210,7 @@ def _repealing_store(tmp_path: Path) -> tuple[str, str, str]:
     """A store holding Decision 2001/497/EC and the 2021 SCC decision that repeals it: (its URL,
     the old decision's id, the SCC decision's id)."""
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    store = Store(url)
-    with store.transaction() as session:
-        upsert_source(session, id="eu-test", name="Test", jurisdiction="EU", level="supranational",
-                      declaration_file=None)
-    eu = SourceInfo("eu-test", "EU", "supranational", "en")
+    store, eu = _eu_store(url)
     _record(store, eu, "https://eur-lex.example/dec/2001/497", "Commission Decision 2001/497/EC", OLD_TEXT)
     _record(store, eu, "https://eur-lex.example/eli/dec_impl/2021/914", "Implementing decision - 2021/914",
             SCC_TEXT)
@@ -265,15 +275,8 @@ def test_a_store_made_before_the_keys_were_kept_resolves_the_same_after_the_upgr
     from storage.database import alembic_config
 
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    store = Store(url)
-    with store.transaction() as session:
-        upsert_source(session, id="eu-test", name="Test", jurisdiction="EU", level="supranational",
-                      declaration_file=None)
-    eu = SourceInfo("eu-test", "EU", "supranational", "en")
-    _record(store, eu, "https://eur-lex.example/eli/dec_impl/2021/914", "Implementing decision - 2021/914",
-            SCC_TEXT)
-    _record(store, eu, "https://eur-lex.example/legal-content/EN/TXT/?uri=CELEX:32016R0679",
-            "General Data Protection Regulation", "Article 44\nAny transfer of personal data ...\n")
+    store, eu = _eu_store(url)
+    _record_scc_and_gdpr(store, eu)
     command.downgrade(alembic_config(store.engine), "0013")
     store.close()
     store = Store(url)  # migrates to the newest revision, which keeps the keys of what is there

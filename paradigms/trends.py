@@ -7,7 +7,7 @@ into force, when its versions took effect with which paradigm, when it was withd
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import partial
@@ -26,6 +26,11 @@ BURST_FACTOR = 2.0    # ... and this many times the previous periods' mean
 LOOKBACK = 3          # previous periods compared with
 
 
+def withdrawn_on(withdrawn: Iterable[tuple[date, date | None]], day: date) -> bool:
+    """Whether `day` falls in one of the (withdrawn on, restored on or None) spans."""
+    return any(start <= day and (end is None or day < end) for start, end in withdrawn)
+
+
 @dataclass(frozen=True)
 class InstrumentHistory:
     uid: str
@@ -41,7 +46,7 @@ class InstrumentHistory:
         """The paradigm in force on `day`, or None if the instrument was not in force."""
         if day < self.in_force_from:
             return None
-        if any(start <= day and (end is None or day < end) for start, end in self.withdrawn):
+        if withdrawn_on(self.withdrawn, day):
             return None
         current = None
         for since, label in self.labels:

@@ -36,6 +36,7 @@ from paradigms.trends import (
     entered_paradigm,
     entered_within,
     trends_from_counts,
+    withdrawn_on,
     yearly_counts,
 )
 from storage.database import Store
@@ -419,12 +420,8 @@ class StoredNames:
         for jurisdiction, day in wanted:
             iso = day.isoformat()
             found.append([uid for _, uid, since, withdrawn in members[jurisdiction] if since <= iso
-                          and not (withdrawn and _withdrawn_on(_withdrawn_of(withdrawn), day))])
+                          and not (withdrawn and withdrawn_on(_withdrawn_of(withdrawn), day))])
         return found
-
-
-def _withdrawn_on(withdrawn: Withdrawn, day: date) -> bool:
-    return any(start <= day and (end is None or day < end) for start, end in withdrawn)
 
 
 def yearly_trends(session: Session, until: date | None = None, named_periods: int | None = None

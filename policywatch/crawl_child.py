@@ -147,23 +147,19 @@ def answer(request_text: str) -> tuple[int, str]:
     return 0, report.to_json()
 
 
-def main() -> None:
-    """Read the request on stdin, crawl, write the report on stdout (nothing else goes there);
-    on failure one line of it to stdout and the exit status is 1."""
-    code, line = answer(sys.stdin.read())
-    sys.stdout.write(line + "\n")
-    if code:
-        sys.exit(code)
-
-
 def run_forked(request_text: str) -> None:
-    """`main` in a child forked by `policywatch.forking` (its stdout and stderr are files there),
-    the request handed over as an argument."""
+    """Crawl what the request asks and write the report on stdout (nothing else goes there); on
+    failure one line of it to stdout and the exit status is 1. The daemon's forked children are
+    handed the request as an argument (`policywatch.forking`); `main` reads it on stdin."""
     code, line = answer(request_text)
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
     if code:
         sys.exit(code)
+
+
+def main() -> None:
+    run_forked(sys.stdin.read())
 
 
 if __name__ == "__main__":

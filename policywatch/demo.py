@@ -130,7 +130,7 @@ def _run(folder: Path, say: Callable[[str], None]) -> DemoResult:
             child = start_forked(run_command, ["--config", str(config), "--db", db_url, "crawl",
                                                "--quiet", "--sources", str(sources)], env=env)
             if not child.wait(CRAWL_TIMEOUT):
-                child.terminate(grace=10)
+                child.terminate()
             stdout, stderr = child.outputs()
             if child.returncode != 0:
                 raise RuntimeError(f"crawl {number} failed: {stderr.strip()[-500:]}")

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from storage.runs import pid_alive
 
+TERMINATE_GRACE = 10.0  # seconds a child gets between SIGTERM and SIGKILL
+
 # What a crawl imports, imported once by the fork server. Importing these installs no reactor.
 PRELOAD = [
     "policywatch.cli",
@@ -122,7 +124,7 @@ class ForkedChild:
             except ProcessLookupError:
                 pass
 
-    def terminate(self, grace: float) -> None:
+    def terminate(self, grace: float = TERMINATE_GRACE) -> None:
         """SIGTERM the child's process group once (Scrapy closes the crawl cleanly; a second
         SIGTERM would not), then SIGKILL it after `grace` seconds."""
         self.signal_group(signal.SIGTERM)

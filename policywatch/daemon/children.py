@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from policywatch.crawl_child import CrawlReport, CrawlRequest, read_failure, run_forked
 from policywatch.forking import ForkedChild, start_forked
 
-TERMINATE_GRACE = 10.0  # seconds a timed-out child gets between SIGTERM and SIGKILL
-
 
 @dataclass(frozen=True)
 class ChildOutcome:
@@ -32,9 +30,9 @@ def start_crawl_child(request: CrawlRequest) -> ForkedChild:
 
 def await_crawl_child(child: ForkedChild, timeout: float) -> ChildOutcome:
     """Wait for the child's report; a child still running after `timeout` seconds is stopped
-    (SIGTERM to its group, SIGKILL after TERMINATE_GRACE seconds)."""
+    (SIGTERM to its group, SIGKILL after `policywatch.forking.TERMINATE_GRACE` seconds)."""
     if not child.wait(timeout):
-        child.terminate(TERMINATE_GRACE)
+        child.terminate()
         child.outputs()
         return ChildOutcome(None, child.returncode, timed_out=True)
     stdout, stderr = child.outputs()

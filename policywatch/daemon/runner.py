@@ -24,7 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from crawlers.catalogue import Catalogue, Source, load_catalogue, sources_to_json
 from policywatch.config import Config, ConfigError, load_config
 from policywatch.crawl_child import CrawlRequest
-from policywatch.daemon.children import TERMINATE_GRACE, await_crawl_child, start_crawl_child
+from policywatch.daemon.children import await_crawl_child, start_crawl_child
 from policywatch.daemon.faults import GuardedJobStore, StoreFaults
 from policywatch.daemon.host_turns import HostTurns
 from policywatch.daemon.jobs import RUNNERS
@@ -270,7 +270,7 @@ class Runner:
             log.info("check %s started (child %d)", source.id, child.pid)
             outcome = await_crawl_child(child, timeout)
         except BaseException:
-            child.terminate(TERMINATE_GRACE)
+            child.terminate()
             raise
         finally:
             with self._children_lock:

@@ -8,17 +8,18 @@ import json
 import pytest
 from pydantic import ValidationError
 from scrapy import Request
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from crawlers.catalogue import Source, parse_declaration, sources_to_json
+from crawlers.extract import extract_document
 from crawlers.items import EntryPageSeen, FetchProblem
 from crawlers.progress import Progress
 from crawlers.spiders.declared import DeclaredSpider
 from storage.database import Store
 from storage.runs import upsert_source
-from storage.versions import record_entry_page
+from storage.versions import Fetch, SourceInfo, record_document, record_entry_page
 
 SITE = "https://regulator.example"
 DECLARATION = f"""\
@@ -163,3 +164,47 @@ def test_a_sitemap_index_leads_to_its_sitemaps_and_is_not_remembered(db):
 def test_progress_is_off_unless_asked_for():
     with pytest.raises(NotConfigured):
         Progress.from_crawler(get_crawler())
+
+
+class RecordingEngine:
+    """Stands in for the running engine to which the spider hands the entry requests."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+
+    def crawl(self, request: Request) -> None:
+        self.requests.append(request)
+
+
+def idle_spider(db: str, declaration: str) -> tuple[DeclaredSpider, RecordingEngine]:
+    source, errors = parse_declaration(declaration, "gb-regulator.yaml")
+    assert source is not None, errors
+    crawler = get_crawler(DeclaredSpider)
+    spider = DeclaredSpider.from_crawler(crawler, sources=[source], db=db)
+    crawler.engine = RecordingEngine()  # type: ignore[assignment]
+    return spider, crawler.engine  # type: ignore[return-value]
+
+
+def test_when_every_entry_is_a_known_document_the_idle_spider_closes_at_once(db):
+    """The re-checks done, there is nothing to discover: the spider must not be kept open, which
+    would leave the crawl idle until Scrapy's next look at the engine (five seconds on)."""
+    url = f"{SITE}/rules/transfers"
+    with Store(db).transaction() as session:
+        record_document(session, None, SourceInfo("gb-regulator", "GB", "national", "en"),
+                        Fetch("gb-regulator", url, url, 200, {}, b"Article 1. Transfers.", None),
+                        extract_document(b"Article 1. Transfers.", "text/plain"))
+    declaration = DECLARATION.split("entries:")[0] + f"entries:\n  - type: document\n    url: {url}\n"
+    spider, engine = idle_spider(db, declaration)
+    assert [known.url for known in spider.known] == [url]
+    spider.start_discovery()  # returns: the spider may close
+    assert engine.requests == []
+
+
+def test_entries_to_read_keep_the_idle_spider_open_for_them(db):
+    spider, engine = idle_spider(db, DECLARATION)
+    with pytest.raises(DontCloseSpider):
+        spider.start_discovery()
+    assert sorted(request.url for request in engine.requests) == \
+        [f"{SITE}/feed.xml", f"{SITE}/guidance", f"{SITE}/sitemap.xml"]
+    spider.start_discovery()  # idle again once they are read: nothing more to start
+    assert len(engine.requests) == 3

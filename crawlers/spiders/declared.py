@@ -157,13 +157,19 @@ class DeclaredSpider(scrapy.Spider):
 
     # --- phase 2: read the declared entries ------------------------------------------------
     def start_discovery(self) -> None:
+        """Once the re-checks are done, read the entries. When every entry is a document already
+        known there is nothing to read, and the spider closes at once: keeping it open would
+        leave it idle until Scrapy's next look at the engine, five seconds on."""
         if self.discovery_started:
             return
         self.discovery_started = True
         assert self.crawler.engine is not None  # idle is signalled by the running engine
+        scheduled = 0
         for request in self.entry_requests():
             self.crawler.engine.crawl(request)
-        raise DontCloseSpider
+            scheduled += 1
+        if scheduled:
+            raise DontCloseSpider
 
     def entry_requests(self) -> Iterator[Request]:
         for source in self.declared.values():

@@ -110,13 +110,36 @@ def database_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get("POLICYWATCH_DB") or default_database_url()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+BUSY_TIMEOUT = 30.0  # seconds a statement waits for another process's write lock on a SQLite store
+BUSY_TIMEOUT_VARIABLE = "POLICYWATCH_BUSY_TIMEOUT"  # seconds, instead of BUSY_TIMEOUT
+
+
+def busy_timeout() -> float:
+    """How long a statement waits for another writer of a SQLite store before the store is
+    reported busy: `POLICYWATCH_BUSY_TIMEOUT` seconds, else BUSY_TIMEOUT."""
+    value = os.environ.get(BUSY_TIMEOUT_VARIABLE, "").strip()
+    if not value:
+        return BUSY_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        raise StoreError(f"{BUSY_TIMEOUT_VARIABLE}: {value!r} is not a number of seconds "
+                         f"from 0 to 86400")
+    return seconds
+
+
+def _sqlite_pragmas(busy_ms: int):
+    def set_pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")
+        cursor.close()
+
+    return set_pragmas
 
 
 def make_engine(url: str) -> Engine:
@@ -137,7 +160,7 @@ def make_engine(url: str) -> Engine:
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"--db: cannot use {parsed.render_as_string()!r}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(round(busy_timeout() * 1000)))
     translate_faults(engine, store_name(url))
     return engine
 

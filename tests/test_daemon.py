@@ -77,11 +77,13 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
 
 
 def start_daemon(tmp_path: Path, db_file: Path, config: Path, sources: Path, *extra: str,
-                 log: str = "daemon.log") -> subprocess.Popen:
+                 log: str = "daemon.log", env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`policywatch run` on `db_file`, with `env` added to a clean environment."""
     return subprocess.Popen(
         [sys.executable, "-m", "policywatch", "--config", str(config), "--db", f"sqlite:///{db_file}",
          "run", "--sources", str(sources), "--log-file", str(tmp_path / log), *extra],
-        cwd=ROOT, env=clean_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, env={**clean_env(tmp_path), **(env or {})}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
 
 
 def stop_daemon(daemon: subprocess.Popen) -> int:

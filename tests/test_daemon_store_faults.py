@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.database import Store, store_fault
+from storage.database import BUSY_TIMEOUT_VARIABLE, Store, store_fault
 from tests.conftest import ROOT, run_cli, small_filesystem
 from tests.test_daemon import (
     clean_env,
@@ -138,11 +138,12 @@ def test_a_store_damaged_while_the_daemon_runs_stops_it_with_one_line(web, tmp_p
 
 def _through_a_passing_fault(tmp_path: Path, db_file: Path, sources: Path,
                              fault: Callable[[], contextlib.AbstractContextManager[object]],
-                             logged: tuple[str, ...], what: str) -> str:
+                             logged: tuple[str, ...], what: str,
+                             env: dict[str, str] | None = None) -> str:
     """Run the daemon on `db_file` through a fault that passes: `fault()` holds it while open,
     until the daemon has logged a line with all of `logged`. The daemon must carry on, say when
     the store answers again, check again, and stop cleanly. Returns its log."""
-    daemon = start_daemon(tmp_path, db_file, _config(tmp_path), sources)
+    daemon = start_daemon(tmp_path, db_file, _config(tmp_path), sources, env=env)
     try:
         wait_for(lambda: _checked_ok(db_file), 90, "a first check of the source")
         with fault():
@@ -161,7 +162,7 @@ def _through_a_passing_fault(tmp_path: Path, db_file: Path, sources: Path,
 
 
 def test_a_store_locked_past_the_busy_timeout_is_one_line_and_the_daemon_carries_on(web, tmp_path):
-    """The test holds the store's write lock for longer than its busy timeout (30 s)."""
+    """The test holds the store's write lock for longer than its busy timeout (2 s here)."""
     db_file = tmp_path / "store.sqlite"
 
     @contextlib.contextmanager
@@ -175,7 +176,8 @@ def test_a_store_locked_past_the_busy_timeout_is_one_line_and_the_daemon_carries
             holder.close()
 
     log = _through_a_passing_fault(tmp_path, db_file, _one_source(web, tmp_path), write_lock,
-                                   ("is busy", "carries on"), "the busy store")
+                                   ("is busy", "carries on"), "the busy store",
+                                   env={BUSY_TIMEOUT_VARIABLE: "2"})
     busy = _lines_with(log, str(db_file), "is busy (database is locked)", "carries on")
     assert len(busy) == 1, log  # once when it began, however many jobs met it
     assert " WARNING " in busy[0] and "wait for it to finish" in busy[0]

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.database import Store, store_fault
-from tests.conftest import ROOT, run_cli, small_filesystem
+from storage.database import BUSY_TIMEOUT_VARIABLE, Store, store_fault
+from tests.conftest import ROOT, run_cli, run_cli_process, small_filesystem
 from tests.web.hostile import declaration, law_page
 from tests.web.sites import (
     BULK_DOCUMENTS,
@@ -106,8 +106,9 @@ def test_a_store_locked_past_the_busy_timeout_is_one_line_and_loses_nothing(craw
     holder.execute("PRAGMA journal_mode=WAL")
     holder.execute("BEGIN IMMEDIATE")  # the write lock, held past the store's busy timeout
     try:
-        result = run_cli("crawl", "--sources", str(crawled[1]), "--source", "eu-edpb",
-                         db=f"sqlite:///{store}", timeout=120)
+        result = run_cli_process("crawl", "--sources", str(crawled[1]), "--source", "eu-edpb",
+                                 db=f"sqlite:///{store}", timeout=120,
+                                 env={BUSY_TIMEOUT_VARIABLE: "2"})  # seconds, instead of 30
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -115,13 +116,23 @@ def test_a_store_locked_past_the_busy_timeout_is_one_line_and_loses_nothing(craw
     assert _rows(store) == before
 
 
+@pytest.mark.parametrize("value", ["soon", "-1", "1e9"])
+def test_a_busy_timeout_that_is_not_a_number_of_seconds_is_one_line(crawled, tmp_path, value):
+    result = run_cli_process("history", db=f"sqlite:///{_copy(crawled, tmp_path)}",
+                             env={BUSY_TIMEOUT_VARIABLE: value})
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == \
+        [f"Error: POLICYWATCH_BUSY_TIMEOUT: {value!r} is not a number of seconds from 0 to 86400"]
+
+
 def test_a_second_crawl_is_refused_with_the_pid_of_the_first_and_the_data_is_exact(web, tmp_path):
-    """The first crawl is held open by a page that answers after 20 s (its timeout: 8 s)."""
+    """The first crawl is held open by a page that answers after 20 s (its timeout: 4 s, each
+    of its tries)."""
     web.set(epoch=1, noise=1)
     sources = write_bulk_declaration(web, tmp_path / "sources")
     write_fault_declarations(web, tmp_path / "sources")
     config = tmp_path / "policywatch.toml"
-    config.write_text('[crawl]\ntimeout = 8\ncontact = "tests@example.org"\n')
+    config.write_text('[crawl]\ntimeout = 4\ncontact = "tests@example.org"\n')
     store = tmp_path / "store.sqlite"
     db = f"sqlite:///{store}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}

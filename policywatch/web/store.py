@@ -13,9 +13,14 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from storage.database import StoreError, current_revision, newest_revision, store_name, translate_faults
-
-BUSY_TIMEOUT_MS = 30000
+from storage.database import (
+    StoreError,
+    busy_timeout,
+    current_revision,
+    newest_revision,
+    store_name,
+    translate_faults,
+)
 
 
 def sqlite_read_only_uri(path: Path) -> str:
@@ -38,10 +43,11 @@ def read_only_engine(url: str) -> Engine:
         if not path.is_file():
             raise StoreError(f"no store at {path}")
         uri = sqlite_read_only_uri(path)
+        busy_ms = round(busy_timeout() * 1000)
 
         def connect() -> sqlite3.Connection:
             connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            connection.execute(f"PRAGMA busy_timeout={busy_ms:d}")
             return connection
 
         engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool)

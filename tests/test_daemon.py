@@ -137,8 +137,8 @@ def stamp(started_at: str) -> float:
 
 def lifecycle_intervals(folder: Path) -> None:
     """US Federal Register every 3 s, as its withdrawal takes three checks that find EO 14117
-    gone; the others, which change once at most, every 15 s: fewer checks that find nothing."""
-    every(folder, "15s")
+    gone; the others, which change once at most, every 5 s: fewer checks that find nothing."""
+    every(folder, "5s")
     every(folder, "3s", only="us-fedreg")
 
 

@@ -95,6 +95,8 @@ def test_daemon_schedules_crawls_on_a_scrapyd_node(web, tmp_path, scrapyd_node):
     deploy(scrapyd_node)
     web.set(epoch=1, noise=1)
     sources = write_declarations(web, tmp_path / "sources")
+    for unchanged in ("us-fedreg", "wto-ecom"):  # only the two sources that change in epoch 2
+        (sources / f"{unchanged}.yaml").unlink()
     every(sources, "4s")
     config = tmp_path / "policywatch.toml"
     config.write_text(f'[scrapyd]\nnodes = ["{scrapyd_node}"]\npoll = 0.5\n')
@@ -105,7 +107,7 @@ def test_daemon_schedules_crawls_on_a_scrapyd_node(web, tmp_path, scrapyd_node):
             cwd=ROOT, env=clean_env(PYTHONPATH=str(ROOT), XDG_DATA_HOME=str(tmp_path / "data")),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            wait_for(lambda: count(db, "select count(*) from change_events") >= 9, 120,
+            wait_for(lambda: count(db, "select count(*) from change_events") >= 5, 120,
                      "the first crawls, run on the node")
             web.set(epoch=2, noise=2)  # two one-word amendments and one new document
             wait_for(lambda: count(db, "select count(*) from change_events where kind = 'amended'") >= 2,
@@ -126,11 +128,11 @@ def test_daemon_schedules_crawls_on_a_scrapyd_node(web, tmp_path, scrapyd_node):
         # Every check ran on the node: its runs name the node's job and were closed by the crawl.
         assert count(db, "select count(*) from crawl_runs where node is null") == 0
         assert count(db, f"select count(*) from crawl_runs where status = 'finished' "
-                         f"and node like '{scrapyd_node} job %'") >= 8
-        assert count(db, "select count(*) from job_runs where outcome = 'ok'") >= 8
+                         f"and node like '{scrapyd_node} job %'") >= 6  # two sources, three rounds
+        assert count(db, "select count(*) from job_runs where outcome = 'ok'") >= 6
         assert all(row["failures"] == 0 for row in health.values()), health
     jobs = get_json(scrapyd_node + "listjobs.json?project=policywatch")
-    assert len(jobs["finished"]) >= 8 and all(job["spider"] == "declared" for job in jobs["finished"])
+    assert len(jobs["finished"]) >= 6 and all(job["spider"] == "declared" for job in jobs["finished"])
     log = (tmp_path / "daemon.log").read_text()
     assert f"scheduled on {scrapyd_node} job" in log
 

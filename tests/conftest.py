@@ -9,7 +9,9 @@ import fcntl
 import json
 import os
 import select
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -17,12 +19,14 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from policywatch.demoweb.server import LoopbackWeb
 from storage.database import Store
@@ -237,31 +241,98 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
 
 
 @contextmanager
-def fresh_database(backend: str, folder: Path) -> Iterator[str]:
-    """A new, empty database on `backend`: a SQLite file, or a PostgreSQL database made for it."""
+def fresh_database(backend: str, folder: Path, template: str | None = None,
+                   keep: bool = False) -> Iterator[str]:
+    """A new, empty database on `backend`: a SQLite file, or a PostgreSQL database made for it
+    (a copy of database `template` when given; dropped afterwards unless `keep`)."""
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'store.sqlite'}"
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     assert POSTGRES, "the postgresql backend is skipped without POLICYWATCH_TEST_POSTGRES"
     name = f"pw_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    admin.dispose()
     try:
         yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        if not keep:
+            _drop_postgresql(name)
+
+
+def _drop_postgresql(name: str) -> None:
+    admin = create_engine(POSTGRES or "", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+class PreparedDatabases:
+    """Databases each prepared once in this worker (migrated, or holding a recorded history) and
+    handed out as copies: a SQLite file copied, a PostgreSQL database made from it as template.
+    A copy is what the preparation would have written into a new database, at a fraction of the
+    cost of migrating and recording again for every test."""
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        self.made: dict[tuple[str, str], str] = {}  # (backend, what) → the prepared database
+        atexit.register(self.drop)
+
+    def _prepared(self, backend: str, what: str, prepare: Callable[[str], None]) -> str:
+        key = (backend, what)
+        if key not in self.made:
+            if self.folder is None:
+                self.folder = Path(tempfile.mkdtemp(prefix="policywatch-prepared-"))
+            folder = self.folder / f"{backend}-{what}"
+            folder.mkdir()
+            with fresh_database(backend, folder, keep=True) as url:
+                prepare(url)
+            if backend == "sqlite":
+                with sqlite3.connect(folder / "store.sqlite") as connection:
+                    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:  # a template must have no session open
+                admin = create_engine(POSTGRES or "", isolation_level="AUTOCOMMIT")
+                with admin.connect() as connection:
+                    connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                            "WHERE datname = :name"), {"name": make_url(url).database})
+                admin.dispose()
+            self.made[key] = url
+        return self.made[key]
+
+    @contextmanager
+    def copy(self, backend: str, folder: Path, what: str,
+             prepare: Callable[[str], None]) -> Iterator[str]:
+        """A new database on `backend` holding what `prepare(url)` writes into an empty one."""
+        prepared = self._prepared(backend, what, prepare)
+        if backend == "sqlite":
+            shutil.copyfile(prepared.removeprefix("sqlite:///"), folder / "store.sqlite")
+            yield f"sqlite:///{folder / 'store.sqlite'}"
+            return
+        with fresh_database(backend, folder, template=make_url(prepared).database) as url:
+            yield url
+
+    def drop(self) -> None:
+        for (backend, _), url in self.made.items():
+            if backend == "postgresql":
+                _drop_postgresql(make_url(url).database)
+        self.made.clear()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+PREPARED = PreparedDatabases()
+
+
+def migrate(url: str) -> None:
+    Store(url).close()
 
 
 @pytest.fixture(params=BACKENDS)
 def store_url(request, tmp_path: Path) -> Iterator[str]:
-    """A fresh store on SQLite and, where a server is available, on PostgreSQL."""
-    with fresh_database(request.param, tmp_path) as url:
+    """A fresh store at the newest schema on SQLite and, where a server is available, on
+    PostgreSQL."""
+    with PREPARED.copy(request.param, tmp_path, "migrated", migrate) as url:
         yield url
 
 

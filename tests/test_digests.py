@@ -16,7 +16,7 @@ from alerts.settings import SmtpSettings, Subscription
 from policywatch.digests import build_digest, queue_digest
 from storage.database import Store
 from storage.models import OutboxDigest
-from tests.conftest import BACKENDS, fresh_database, invoke_cli, run_cli
+from tests.conftest import BACKENDS, PREPARED, invoke_cli, run_cli
 from tests.mail import Inbox, free_port, self_signed_certificate, start_server
 from tests.web.history import record_sample_history
 
@@ -25,8 +25,8 @@ WINDOW = ("--since", "2026-11-01", "--until", "2026-11-30")
 
 @pytest.fixture(params=BACKENDS)
 def history_db(request, tmp_path_factory) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path_factory.mktemp("digest")) as url:
-        record_sample_history(url)
+    with PREPARED.copy(request.param, tmp_path_factory.mktemp("digest"), "sample-history",
+                       record_sample_history) as url:
         yield url
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from storage.database import Store
 from storage.models import Base, Delivery, include_in_migrations
-from tests.conftest import BACKENDS, fresh_database, run_cli
+from tests.conftest import BACKENDS, PREPARED, run_cli
 from tests.mail import Inbox, free_port, start_server
 from tests.web.history import record_sample_history
 
@@ -59,8 +59,8 @@ class Receiver:
 
 @pytest.fixture(params=BACKENDS)
 def history_db(request, tmp_path_factory) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path_factory.mktemp("notify")) as url:
-        record_sample_history(url)
+    with PREPARED.copy(request.param, tmp_path_factory.mktemp("notify"), "sample-history",
+                       record_sample_history) as url:
         yield url
 
 

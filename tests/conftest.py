@@ -38,6 +38,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked `long` first: one started near the end would end the run alone, with
+    the other workers idle. (Only tests without module-scoped fixtures are marked.)"""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @dataclass
 class CliResult:
     code: int

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.conftest import ROOT, run_cli
 from tests.web.sites import BULK_DOCUMENTS, write_bulk_declaration, write_fault_declarations
 
@@ -84,6 +86,7 @@ def _instrument_count(db_file) -> int:
         return 0
 
 
+@pytest.mark.long
 def test_a_crawl_killed_midway_leaves_a_consistent_store(web, tmp_path):
     web.set(epoch=1, noise=1)
     sources = write_bulk_declaration(web, tmp_path / "sources")

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, run_cli, run_cli_process
 from tests.mail import Inbox, free_port, start_server
 from tests.web.sites import (
@@ -142,6 +144,7 @@ def lifecycle_intervals(folder: Path) -> None:
     every(folder, "3s", only="us-fedreg")
 
 
+@pytest.mark.long
 def test_daemon_lifecycle(web, tmp_path):
     web.set(epoch=1, noise=1)
     sources = write_declarations(web, tmp_path / "sources")
@@ -209,6 +212,7 @@ window = "10m"
     assert scalar(db_file, "select count(*) from crawl_runs where status = 'running'") == 0
 
 
+@pytest.mark.long
 def test_hung_crawl_is_killed_and_reported(web, tmp_path):
     web.set(epoch=1, noise=1)
     folder = write_fault_declarations(web, tmp_path / "all")
@@ -231,6 +235,7 @@ def test_hung_crawl_is_killed_and_reported(web, tmp_path):
     assert scalar(db_file, "select count(*) from change_events") == 0
 
 
+@pytest.mark.long
 def test_crash_mid_crawl_then_restart(web, tmp_path):
     web.set(epoch=1, noise=1)
     sources = write_bulk_declaration(web, tmp_path / "sources")

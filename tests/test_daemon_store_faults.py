@@ -161,6 +161,7 @@ def _through_a_passing_fault(tmp_path: Path, db_file: Path, sources: Path,
     return log
 
 
+@pytest.mark.long
 def test_a_store_locked_past_the_busy_timeout_is_one_line_and_the_daemon_carries_on(web, tmp_path):
     """The test holds the store's write lock for longer than its busy timeout (2 s here)."""
     db_file = tmp_path / "store.sqlite"
@@ -190,6 +191,7 @@ def small_disk(tmp_path) -> Iterator[Path]:
         yield mount
 
 
+@pytest.mark.long
 def test_a_full_disk_is_one_line_and_the_daemon_carries_on_once_there_is_room(
         web, tmp_path, small_disk):
     db_file = small_disk / "store.sqlite"

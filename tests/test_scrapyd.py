@@ -91,6 +91,7 @@ def count(url: str, sql: str) -> int:
         engine.dispose()
 
 
+@pytest.mark.long
 def test_daemon_schedules_crawls_on_a_scrapyd_node(web, tmp_path, scrapyd_node):
     deploy(scrapyd_node)
     web.set(epoch=1, noise=1)

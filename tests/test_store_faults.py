@@ -125,6 +125,7 @@ def test_a_busy_timeout_that_is_not_a_number_of_seconds_is_one_line(crawled, tmp
         [f"Error: POLICYWATCH_BUSY_TIMEOUT: {value!r} is not a number of seconds from 0 to 86400"]
 
 
+@pytest.mark.long
 def test_a_second_crawl_is_refused_with_the_pid_of_the_first_and_the_data_is_exact(web, tmp_path):
     """The first crawl is held open by a page that answers after 20 s (its timeout: 4 s, each
     of its tries)."""

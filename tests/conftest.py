@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import dataclasses
 import fcntl
+import hashlib
 import json
 import os
 import select
@@ -28,6 +29,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.extraction import REALPAGES, Page, product_text
 from policywatch.demoweb.server import LoopbackWeb
 from storage.database import Store
 from storage.runs import upsert_source
@@ -210,15 +212,38 @@ class DemoRun:
     result: CliResult
 
 
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder of this run, shared by its workers."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def real_page_text(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Page], str]:
+    """What policywatch watches on a page of `../shared/realpages/` with no selector declared,
+    extracted once per run: the first worker to need a page keeps its text for the others."""
+    kept = run_folder(tmp_path_factory) / "realpage-texts"
+    kept.mkdir(exist_ok=True)
+
+    def text_of(page: Page) -> str:
+        file = kept / (hashlib.sha1(page.file.encode()).hexdigest() + ".txt")
+        if file.exists():
+            return file.read_text(encoding="utf-8")
+        text = product_text((REALPAGES / page.file).read_bytes(), page.content_type)
+        partial = file.with_suffix(f".{os.getpid()}")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(file)  # whole or absent for the other workers
+        return text
+
+    return text_of
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """One `policywatch demo` for the whole run, in a folder named as the README's: the first
     worker to ask runs it, under a file lock; the others wait for it and read what it left.
     Its users only read the demo's store and files."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # shared by the workers of one run
-    shared = base / "shared-demo"
+    shared = run_folder(tmp_path_factory) / "shared-demo"
     shared.mkdir(exist_ok=True)
     folder, saved = shared / "policywatch-demo", shared / "result.json"
     with (shared / "lock").open("w") as lock:

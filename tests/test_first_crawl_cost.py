@@ -22,7 +22,6 @@ from storage.models import ChangeEvent, Version
 from storage.runs import upsert_source
 from storage.search import TERM, search_terms
 from storage.versions import Fetch, SourceInfo, record_document, version_stage
-from texts.document import ExtractionError
 from texts.normalise import normalise_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -37,23 +36,13 @@ ODD_TEXTS = [
 ]
 
 
-def _real_texts() -> list[str]:
+@pytest.fixture(scope="module")
+def real_texts(real_page_text) -> list[str]:
     """Extracted texts of the real pages, and the legal texts of the corpus."""
     texts = []
     if (SHARED / "realpages" / "MANIFEST.tsv").exists():
-        for page in load_manifest(SHARED / "realpages"):
-            try:
-                texts.append(extract_document((SHARED / "realpages" / page.file).read_bytes(),
-                                              page.content_type).text)
-            except ExtractionError:
-                continue
+        texts += [real_page_text(page) for page in load_manifest(SHARED / "realpages")]
     texts += [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.md"))]
-    return texts
-
-
-@pytest.fixture(scope="module")
-def real_texts() -> list[str]:
-    texts = _real_texts()
     if not texts:
         pytest.skip(f"no real pages or corpus texts in {SHARED}")
     return texts

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.extraction import failure_reason, load_manifest, product_text
+from bench.extraction import failure_reason, load_manifest
 
 REALPAGES = Path(__file__).resolve().parents[1].parent / "shared" / "realpages"
 
@@ -40,6 +40,5 @@ def _rows() -> list:
 
 
 @pytest.mark.parametrize("page", _rows())
-def test_real_page_keeps_its_main_text_and_no_chrome(page):
-    body = (REALPAGES / page.file).read_bytes()
-    assert failure_reason(page, product_text(body, page.content_type)) is None
+def test_real_page_keeps_its_main_text_and_no_chrome(page, real_page_text):
+    assert failure_reason(page, real_page_text(page)) is None

@@ -346,7 +346,7 @@ class PreparedDatabases:
     def drop(self) -> None:
         for (backend, _), url in self.made.items():
             if backend == "postgresql":
-                _drop_postgresql(make_url(url).database)
+                _drop_postgresql(make_url(url).database or "")
         self.made.clear()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import event, select
@@ -122,11 +123,27 @@ def reference(store: Store, where: HistoryFilter) -> list[dict]:
 
 
 def _reference(store: Store, where: HistoryFilter) -> list[dict]:
-    instruments = matching_instruments(store, where.search or "")
-    with store.sessions() as session:
-        everything = history(session, replace(where, search=None, limit=None))
-    rows = [row for row in everything if row["instrument"] in instruments]
+    instruments = _cached(("matching", store.url, where.search or ""),
+                          lambda: matching_instruments(store, where.search or ""))
+    unsearched = replace(where, search=None, limit=None)
+
+    def everything() -> list[dict]:
+        with store.sessions() as session:
+            return history(session, unsearched)
+
+    rows = [row for row in _cached(("history", store.url, repr(unsearched)), everything)
+            if row["instrument"] in instruments]
     return rows[:where.limit] if where.limit else rows
+
+
+T = TypeVar("T")
+PARTS: dict[tuple[str, ...], object] = {}  # the parts of references that several filters share
+
+
+def _cached(key: tuple[str, ...], work: Callable[[], T]) -> T:
+    if key not in PARTS:
+        PARTS[key] = work()
+    return PARTS[key]  # type: ignore[return-value]
 
 
 def searched(store: Store, where: HistoryFilter) -> list[dict]:

@@ -17,7 +17,9 @@ wording, such a page is told by its likeness to the site's own error answers: th
 every real 404 or 410 the crawl meets (robots.txt's included, which comes before any page of its
 host) is kept per host, in memory for the crawl, and a 200 page near-identical to one of them is
 a soft 404. They are kept on the writer thread, in the order the answers came, so that a page is
-compared with every error answer that came before it.
+compared with every error answer that came before it; each is read (its main text extracted) only
+when a new or changed page of its host is compared, or once a few of its host wait unread: a
+re-check that finds every page unchanged reads none.
 
 Each recorded item is announced with `crawlers.signals.item_recorded` (item, outcome), for whoever
 reports progress; the pipeline itself only records and counts.
@@ -33,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -99,11 +102,36 @@ STORE_FAULT_REASON = "store fault"  # the spider's close reason then
 ERROR_STATUSES = (404, 410)  # the answers whose bodies are a site's own error pages
 LONGEST_ERROR_BODY = 512 * 1024  # bytes: a longer error answer is not read
 ERROR_ANSWERS_PER_HOST = 16
+UNREAD_ERROR_ANSWERS = 4  # per host: error answers kept unread until a page needs them (≤ 2 MB)
+
+
+@dataclass(frozen=True)
+class UnreadErrorAnswer:
+    """A 404/410 with a body, kept as it came: its text is extracted only once a new or changed
+    page of its host has to be compared with it (an unchanged page never is)."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str | None
+    languages: tuple[str, ...]
 
 
 def error_host(url: str) -> str:
     """The host whose error answers a page is compared with (a `www.` twin the same host)."""
     return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def _error_answer_text(unread: UnreadErrorAnswer) -> str:
+    """An error answer's main text ("" when it has none to read)."""
+    text, _ = decode_body(unread.body, unread.content_type, unread.languages)
+    if not is_html(text, None):  # no whole page (whatever its type says): its text
+        return fragment_text(text)
+    try:
+        return extract_with_block(unread.body, unread.content_type, None, unread.languages,
+                                  unread.url)[0].text
+    except ExtractionError:
+        return ""  # nothing to read: nothing to compare with
 
 
 class RecordPipeline:
@@ -123,6 +151,7 @@ class RecordPipeline:
         self.fault: StoreError | None = None  # the store's fault, once met: nothing more is written
         self.closing: Any = None  # the spider's closing, once started on a fault
         self.error_answers: dict[str, list[ErrorAnswer]] = {}  # host → its 404/410s met so far
+        self.unread_answers: dict[str, list[UnreadErrorAnswer]] = {}  # host → … not read yet
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
@@ -139,24 +168,26 @@ class RecordPipeline:
         source = self.declared.get(request.meta.get("source", ""))
         languages = source.languages if source is not None else ()
         content_type = response.headers.get("Content-Type")
-        self.writer.submit(self._keep_error_answer, response.url, response.status, response.body,
-                           content_type.decode("latin-1") if content_type else None, languages)
+        self.writer.submit(self._keep_error_answer, UnreadErrorAnswer(
+            response.url, response.status, response.body,
+            content_type.decode("latin-1") if content_type else None, languages))
 
-    def _keep_error_answer(self, url: str, status: int, body: bytes, content_type: str | None,
-                           languages: tuple[str, ...]) -> None:
-        text, _ = decode_body(body, content_type, languages)
-        if not is_html(text, None):  # no whole page (whatever its type says): its text
-            text = fragment_text(text)
-        else:
-            try:
-                text = extract_with_block(body, content_type, None, languages, url)[0].text
-            except ExtractionError:
-                return  # nothing to read: nothing to compare with
-        answer = error_answer(url, status, text)
-        kept = self.error_answers.setdefault(error_host(url), [])
-        if answer is not None and len(kept) < ERROR_ANSWERS_PER_HOST and \
-                all(answer.shingles != other.shingles for other in kept):
-            kept.append(answer)
+    def _keep_error_answer(self, unread: UnreadErrorAnswer) -> None:
+        host = error_host(unread.url)
+        waiting = self.unread_answers.setdefault(host, [])
+        waiting.append(unread)
+        if len(waiting) >= UNREAD_ERROR_ANSWERS:
+            self._read_error_answers(host)
+
+    def _read_error_answers(self, host: str) -> list[ErrorAnswer]:
+        """The host's error answers, those kept unread extracted now."""
+        kept = self.error_answers.setdefault(host, [])
+        for unread in self.unread_answers.pop(host, []):
+            answer = error_answer(unread.url, unread.status, _error_answer_text(unread))
+            if answer is not None and len(kept) < ERROR_ANSWERS_PER_HOST and \
+                    all(answer.shingles != other.shingles for other in kept):
+                kept.append(answer)
+        return kept
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
@@ -272,7 +303,7 @@ class RecordPipeline:
 
     def _like_error_answer(self, item: DocumentFetched, extracted: Extracted) -> ErrorPage | None:
         """A soft 404: a page near-identical to an error answer its host gave earlier."""
-        answers = self.error_answers.get(error_host(item.url))
+        answers = self._read_error_answers(error_host(item.url))
         like = like_error_answer(extracted.text, answers) if answers else None
         return like_error_page(like) if like is not None else None
 

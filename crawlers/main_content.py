@@ -76,7 +76,7 @@ def cleaned_for_detection(html: str, remove: tuple[str, ...] = ()) -> HtmlElemen
     lxml's parse, not an HTML5 one: on broken tables (an unclosed <a> in a cell) an HTML5 tree
     turns every later cell into a link, which trafilatura then drops as navigation.
     """
-    import trafilatura  # 0.25 s to import: only when a page is new or changed
+    import trafilatura  # 0.25 s to import: when a page is new or changed (fork servers preload it)
 
     root = trafilatura.load_html(html)
     if root is None:

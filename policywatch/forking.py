@@ -37,6 +37,7 @@ PRELOAD = [
     "crawlers.middlewares",
     "crawlers.extensions",
     "crawlers.extract",
+    "trafilatura",  # imported by a crawl at its first new or changed page (0.25 s)
     "paradigms.classifier",
     "storage.database",
     "storage.versions",

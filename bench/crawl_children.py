@@ -1,13 +1,13 @@
 """One daemon check's cost: a crawl child in a new interpreter against one forked from the fork
 server.
 
-    python3 bench/crawl_children.py [--checks 10]
+    python3 bench/crawl_children.py [--checks 10] [--source eu-edpb]
 
 Starts the loopback regulator web, migrates a SQLite store, and checks one of its sources
-(`eu-edpb`) CHECKS times each way, alternating: `python -m policywatch.crawl_child` as a new
-process (the daemon's way before), and `policywatch.daemon.children.start_crawl_child` (the
-daemon's way now: a fork of the server that imported the crawl once). Prints per check the
-median wall time and CPU (user + system of the child, read from the reaping parent: this
+(`eu-edpb`, or `--source`) CHECKS times each way, alternating: `python -m
+policywatch.crawl_child` as a new process (the daemon's way before), and
+`policywatch.daemon.children.start_crawl_child` (the daemon's way now: a fork of the server that
+imported the crawl once). Prints per check the median wall time and CPU (user + system of the child, read from the reaping parent: this
 process for the new interpreter, the fork server for the forks), and the fork server's own
 start-up CPU, paid once per daemon.
 """
@@ -45,6 +45,7 @@ def process_cpu(pid: int, reaped: bool) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checks", type=int, default=10)
+    parser.add_argument("--source", default="eu-edpb", help="the regulator web's source to check")
     args = parser.parse_args()
 
     from multiprocessing import forkserver
@@ -63,8 +64,8 @@ def main() -> None:
         catalogue = load_catalogue([write_declarations(web, tmp / "sources")])
         store_url = f"sqlite:///{tmp / 'store.sqlite'}"
         Store(store_url).close()
-        request = CrawlRequest(store_url, CrawlSettings(), catalogue.by_id()["eu-edpb"],
-                               catalogue.files["eu-edpb"])
+        request = CrawlRequest(store_url, CrawlSettings(), catalogue.by_id()[args.source],
+                               catalogue.files[args.source])
 
         started = time.perf_counter()
         start_fork_server()

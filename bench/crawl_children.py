@@ -7,9 +7,9 @@ Starts the loopback regulator web, migrates a SQLite store, and checks one of it
 (`eu-edpb`, or `--source`) CHECKS times each way, alternating: `python -m
 policywatch.crawl_child` as a new process (the daemon's way before), and
 `policywatch.daemon.children.start_crawl_child` (the daemon's way now: a fork of the server that
-imported the crawl once). Prints per check the median wall time and CPU (user + system of the child, read from the reaping parent: this
-process for the new interpreter, the fork server for the forks), and the fork server's own
-start-up CPU, paid once per daemon.
+imported the crawl once). Prints per check the median wall time and CPU (user + system of the
+child, read from the reaping parent: this process for the new interpreter, the fork server for
+the forks), and the fork server's own start-up CPU, paid once per daemon.
 """
 
 from __future__ import annotations

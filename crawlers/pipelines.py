@@ -17,9 +17,9 @@ wording, such a page is told by its likeness to the site's own error answers: th
 every real 404 or 410 the crawl meets (robots.txt's included, which comes before any page of its
 host) is kept per host, in memory for the crawl, and a 200 page near-identical to one of them is
 a soft 404. They are kept on the writer thread, in the order the answers came, so that a page is
-compared with every error answer that came before it; each is read (its main text extracted) only
-when a new or changed page of its host is compared, or once a few of its host wait unread: a
-re-check that finds every page unchanged reads none.
+compared with every error answer that came before it. On a re-check each is read (its main text
+extracted) only when a new or changed page of its host is compared, or once UNREAD_ERROR_ANSWERS
+of its host wait unread: a re-check that finds every page unchanged reads at most that few.
 
 Each recorded item is announced with `crawlers.signals.item_recorded` (item, outcome), for whoever
 reports progress; the pipeline itself only records and counts.
@@ -132,6 +132,9 @@ def _error_answer_text(unread: UnreadErrorAnswer) -> str:
                                   unread.url)[0].text
     except ExtractionError:
         return ""  # nothing to read: nothing to compare with
+    except Exception:  # an error answer that cannot be read never costs the page compared with it
+        log.exception("could not read the error answer of %s", unread.url)
+        return ""
 
 
 class RecordPipeline:
@@ -173,10 +176,15 @@ class RecordPipeline:
             content_type.decode("latin-1") if content_type else None, languages))
 
     def _keep_error_answer(self, unread: UnreadErrorAnswer) -> None:
+        """Keep a host's error answer unread, until ERROR_ANSWERS_PER_HOST are kept. A first
+        crawl (the store knows no instrument: every page is new) reads it at once, while the
+        pages download."""
         host = error_host(unread.url)
+        if len(self.error_answers.get(host, ())) >= ERROR_ANSWERS_PER_HOST:
+            return
         waiting = self.unread_answers.setdefault(host, [])
         waiting.append(unread)
-        if len(waiting) >= UNREAD_ERROR_ANSWERS:
+        if len(waiting) >= UNREAD_ERROR_ANSWERS or not self.known:
             self._read_error_answers(host)
 
     def _read_error_answers(self, host: str) -> list[ErrorAnswer]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from scrapy.utils.test import get_crawler
 
+from crawlers import pipelines
 from crawlers.pipelines import UNREAD_ERROR_ANSWERS, RecordPipeline, UnreadErrorAnswer
 from crawlers.spiders.declared import DeclaredSpider
+from storage.queries import KnownInstrument
 
 TEMPLATE = ("<html><head><title>Page not found</title></head><body><main><h1>Page not found</h1>"
             "<p>The page {path} you asked for does not exist on this site. Use the search box "
@@ -19,9 +21,14 @@ def not_found(host: str, path: str) -> UnreadErrorAnswer:
                              "text/html; charset=utf-8", ("en",))
 
 
-def pipeline(tmp_path) -> RecordPipeline:
+def pipeline(tmp_path, recheck: bool = True) -> RecordPipeline:
+    """The crawl's pipeline; `recheck`: the store knows an instrument already."""
     crawler = get_crawler(DeclaredSpider, {"POLICYWATCH_DB": f"sqlite:///{tmp_path / 'store.sqlite'}"})
-    return RecordPipeline(crawler)
+    kept = RecordPipeline(crawler)
+    if recheck:
+        kept.known = {1: KnownInstrument(1, "src", "https://regulator.example/law", None, None,
+                                         "active", "0" * 64, 0)}
+    return kept
 
 
 def test_error_answers_wait_unread_until_a_page_is_compared(tmp_path):
@@ -45,3 +52,27 @@ def test_a_host_with_many_error_answers_has_them_read_a_few_at_a_time(tmp_path):
     kept._keep_error_answer(UnreadErrorAnswer("https://regulator.example/gone", 410, b"Gone for good",
                                               "text/plain", ()))
     assert [answer.status for answer in kept._read_error_answers("regulator.example")] == [404, 410]
+
+
+def test_a_first_crawl_reads_each_error_answer_as_it_comes(tmp_path):
+    kept = pipeline(tmp_path, recheck=False)  # every page will be new: each will be compared
+    kept._keep_error_answer(not_found("regulator.example", "/robots.txt"))
+    assert kept.unread_answers == {} and len(kept.error_answers["regulator.example"]) == 1
+
+
+def test_an_error_answer_that_cannot_be_read_costs_nothing_else(tmp_path, monkeypatch):
+    """Reading an old 404 fails (a fault injected into its extraction): the page being compared
+    is still recorded, and the host's other answers are still read."""
+    extract = pipelines.extract_with_block
+
+    def failing_on_broken(body, content_type, extract_settings, languages, url):
+        if url.endswith("/broken"):
+            raise RuntimeError("a parser fault")
+        return extract(body, content_type, extract_settings, languages, url)
+
+    monkeypatch.setattr(pipelines, "extract_with_block", failing_on_broken)
+    kept = pipeline(tmp_path)
+    kept._keep_error_answer(not_found("regulator.example", "/broken"))
+    kept._keep_error_answer(not_found("regulator.example", "/missing"))
+    assert [answer.url for answer in kept._read_error_answers("regulator.example")] == \
+        ["https://regulator.example/missing"]

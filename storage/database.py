@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event, text
@@ -130,7 +130,9 @@ def busy_timeout() -> float:
     return seconds
 
 
-def _sqlite_pragmas(busy_ms: int):
+def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
+    """The connect hook that sets a new SQLite connection's pragmas."""
+
     def set_pragmas(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -394,3 +394,28 @@ def test_a_crawl_child_meeting_a_damaged_store_answers_its_one_line(mid_crawl_fa
                                                       "damaged (malformed database schema"), \
         second.stdout
     _assert_nothing_half_written(web)
+
+
+def test_the_busy_timeout_is_taken_from_the_environment(tmp_path, monkeypatch):
+    """Every connection to a SQLite store waits as long as POLICYWATCH_BUSY_TIMEOUT says, the
+    web view's read-only ones too."""
+    from sqlalchemy import text
+
+    from policywatch.web.store import read_only_engine
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    Store(url).close()
+    for seconds, expected in ((None, 30000), ("2", 2000), ("0.5", 500)):
+        if seconds is None:
+            monkeypatch.delenv(BUSY_TIMEOUT_VARIABLE, raising=False)
+        else:
+            monkeypatch.setenv(BUSY_TIMEOUT_VARIABLE, seconds)
+        store = Store(url)
+        reader = read_only_engine(url)
+        try:
+            with store.engine.connect() as connection, reader.connect() as reading:
+                assert connection.execute(text("PRAGMA busy_timeout")).scalar() == expected
+                assert reading.execute(text("PRAGMA busy_timeout")).scalar() == expected
+        finally:
+            store.close()
+            reader.dispose()

@@ -24,16 +24,19 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.extraction import REALPAGES, Page, product_text
 from policywatch.demoweb.server import LoopbackWeb
 from storage.database import Store
 from storage.runs import upsert_source
 from tests.web.sites import regulator_web
+
+if TYPE_CHECKING:
+    from bench.extraction import Page
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -222,6 +225,8 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def real_page_text(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Page], str]:
     """What policywatch watches on a page of `../shared/realpages/` with no selector declared,
     extracted once per run: the first worker to need a page keeps its text for the others."""
+    from bench.extraction import REALPAGES, product_text  # trafilatura: only for these tests
+
     kept = run_folder(tmp_path_factory) / "realpage-texts"
     kept.mkdir(exist_ok=True)
 
@@ -283,7 +288,8 @@ def fresh_database(backend: str, folder: Path, template: str | None = None,
     name = f"pw_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        copied = f' TEMPLATE "{template}"' if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{copied}'))
     admin.dispose()
     try:
         yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
@@ -316,12 +322,18 @@ class PreparedDatabases:
             if self.folder is None:
                 self.folder = Path(tempfile.mkdtemp(prefix="policywatch-prepared-"))
             folder = self.folder / f"{backend}-{what}"
-            folder.mkdir()
+            folder.mkdir(exist_ok=True)  # left by a preparation that failed
             with fresh_database(backend, folder, keep=True) as url:
-                prepare(url)
+                try:
+                    prepare(url)
+                except BaseException:
+                    if backend == "postgresql":
+                        _drop_postgresql(make_url(url).database or "")
+                    raise
             if backend == "sqlite":
-                with sqlite3.connect(folder / "store.sqlite") as connection:
-                    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                with contextlib.closing(sqlite3.connect(folder / "store.sqlite")) as connection:
+                    busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                    assert not busy, "the prepared store is still open"
             else:  # a template must have no session open
                 admin = create_engine(POSTGRES or "", isolation_level="AUTOCOMMIT")
                 with admin.connect() as connection:

@@ -124,10 +124,10 @@ def error_host(url: str) -> str:
 
 def _error_answer_text(unread: UnreadErrorAnswer) -> str:
     """An error answer's main text ("" when it has none to read)."""
-    text, _ = decode_body(unread.body, unread.content_type, unread.languages)
-    if not is_html(text, None):  # no whole page (whatever its type says): its text
-        return fragment_text(text)
     try:
+        text, _ = decode_body(unread.body, unread.content_type, unread.languages)
+        if not is_html(text, None):  # no whole page (whatever its type says): its text
+            return fragment_text(text)
         return extract_with_block(unread.body, unread.content_type, None, unread.languages,
                                   unread.url)[0].text
     except ExtractionError:

@@ -286,11 +286,8 @@ def fresh_database(backend: str, folder: Path, template: str | None = None,
         return
     assert POSTGRES, "the postgresql backend is skipped without POLICYWATCH_TEST_POSTGRES"
     name = f"pw_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        copied = f' TEMPLATE "{template}"' if template else ""
-        connection.execute(text(f'CREATE DATABASE "{name}"{copied}'))
-    admin.dispose()
+    copied = f' TEMPLATE "{template}"' if template else ""
+    _on_postgresql_server(f'CREATE DATABASE "{name}"{copied}')
     try:
         yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -298,11 +295,18 @@ def fresh_database(backend: str, folder: Path, template: str | None = None,
             _drop_postgresql(name)
 
 
-def _drop_postgresql(name: str) -> None:
+def _on_postgresql_server(statement: str, **parameters: str) -> None:
+    """Run one statement on the test server's own database, outside any transaction."""
     admin = create_engine(POSTGRES or "", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(statement), parameters)
+    finally:
+        admin.dispose()
+
+
+def _drop_postgresql(name: str) -> None:
+    _on_postgresql_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class PreparedDatabases:
@@ -335,11 +339,8 @@ class PreparedDatabases:
                     busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
                     assert not busy, "the prepared store is still open"
             else:  # a template must have no session open
-                admin = create_engine(POSTGRES or "", isolation_level="AUTOCOMMIT")
-                with admin.connect() as connection:
-                    connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                            "WHERE datname = :name"), {"name": make_url(url).database})
-                admin.dispose()
+                _on_postgresql_server("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                      "WHERE datname = :name", name=make_url(url).database or "")
             self.made[key] = url
         return self.made[key]
 

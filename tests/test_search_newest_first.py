@@ -109,41 +109,36 @@ def matching_instruments(store: Store, needle: str) -> set[str]:
         return set(session.scalars(select(Instrument.uid).join(Version).where(Version.id.in_(versions))))
 
 
-REFERENCES: dict[tuple[str, str], list[dict]] = {}  # each store's reference rows per filter
+T = TypeVar("T")
+WORKED_OUT: dict[tuple[str, ...], object] = {}  # per store: reference rows and the parts they share
+
+
+def _once(key: tuple[str, ...], work: Callable[[], T]) -> T:
+    """`work()`, worked out once per key (the stores are only read)."""
+    if key not in WORKED_OUT:
+        WORKED_OUT[key] = work()
+    return WORKED_OUT[key]  # type: ignore[return-value]
 
 
 def reference(store: Store, where: HistoryFilter) -> list[dict]:
     """Every matching version found, the events sorted and filtered without the search, then
     those of matching instruments kept and the limit applied (worked out once per store and
-    filter: the stores are only read)."""
-    key = (store.url, repr(where))
-    if key not in REFERENCES:
-        REFERENCES[key] = _reference(store, where)
-    return REFERENCES[key]
+    filter; each needle's instruments and each unsearched history once too)."""
+    return _once(("reference", store.url, repr(where)), lambda: _reference(store, where))
 
 
 def _reference(store: Store, where: HistoryFilter) -> list[dict]:
-    instruments = _cached(("matching", store.url, where.search or ""),
-                          lambda: matching_instruments(store, where.search or ""))
+    instruments = _once(("matching", store.url, where.search or ""),
+                        lambda: matching_instruments(store, where.search or ""))
     unsearched = replace(where, search=None, limit=None)
 
     def everything() -> list[dict]:
         with store.sessions() as session:
             return history(session, unsearched)
 
-    rows = [row for row in _cached(("history", store.url, repr(unsearched)), everything)
+    rows = [row for row in _once(("history", store.url, repr(unsearched)), everything)
             if row["instrument"] in instruments]
     return rows[:where.limit] if where.limit else rows
-
-
-T = TypeVar("T")
-PARTS: dict[tuple[str, ...], object] = {}  # the parts of references that several filters share
-
-
-def _cached(key: tuple[str, ...], work: Callable[[], T]) -> T:
-    if key not in PARTS:
-        PARTS[key] = work()
-    return PARTS[key]  # type: ignore[return-value]
 
 
 def searched(store: Store, where: HistoryFilter) -> list[dict]:

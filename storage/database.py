@@ -114,12 +114,13 @@ BUSY_TIMEOUT = 30.0  # seconds a statement waits for another process's write loc
 BUSY_TIMEOUT_VARIABLE = "POLICYWATCH_BUSY_TIMEOUT"  # seconds, instead of BUSY_TIMEOUT
 
 
-def busy_timeout() -> float:
-    """How long a statement waits for another writer of a SQLite store before the store is
-    reported busy: `POLICYWATCH_BUSY_TIMEOUT` seconds, else BUSY_TIMEOUT."""
+def busy_timeout_ms() -> int:
+    """How long, in milliseconds (SQLite's `busy_timeout`), a statement waits for another writer
+    of a SQLite store before the store is reported busy: `POLICYWATCH_BUSY_TIMEOUT` seconds, else
+    BUSY_TIMEOUT."""
     value = os.environ.get(BUSY_TIMEOUT_VARIABLE, "").strip()
     if not value:
-        return BUSY_TIMEOUT
+        return round(BUSY_TIMEOUT * 1000)
     try:
         seconds = float(value)
     except ValueError:
@@ -127,7 +128,7 @@ def busy_timeout() -> float:
     if not 0 <= seconds <= 86_400:
         raise StoreError(f"{BUSY_TIMEOUT_VARIABLE}: {value!r} is not a number of seconds "
                          f"from 0 to 86400")
-    return seconds
+    return round(seconds * 1000)
 
 
 def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
@@ -162,7 +163,7 @@ def make_engine(url: str) -> Engine:
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"--db: cannot use {parsed.render_as_string()!r}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas(round(busy_timeout() * 1000)))
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms()))
     translate_faults(engine, store_name(url))
     return engine
 

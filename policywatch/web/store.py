@@ -15,7 +15,7 @@ from sqlalchemy.pool import QueuePool
 
 from storage.database import (
     StoreError,
-    busy_timeout,
+    busy_timeout_ms,
     current_revision,
     newest_revision,
     store_name,
@@ -43,7 +43,7 @@ def read_only_engine(url: str) -> Engine:
         if not path.is_file():
             raise StoreError(f"no store at {path}")
         uri = sqlite_read_only_uri(path)
-        busy_ms = round(busy_timeout() * 1000)
+        busy_ms = busy_timeout_ms()
 
         def connect() -> sqlite3.Connection:
             connection = sqlite3.connect(uri, uri=True, check_same_thread=False)

@@ -12,7 +12,7 @@ import html
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import ahocorasick_rs
 
@@ -190,6 +190,12 @@ def quote_around(sentence: str, start: int, end: int) -> str:
 _TERMINAL = tuple(".;:。；：!?！？)）")
 
 
+# A new version's text is read three times in a row (paradigm, lifecycle, links): unwrapping it
+# and naming its provisions are done once for all three.
+_SAME_TEXT = 2
+
+
+@lru_cache(maxsize=_SAME_TEXT)
 def unwrap_lines(text: str) -> str:
     """Join lines that a PDF or a plain-text layout wrapped in mid-sentence, so that a quote is a
     whole sentence. A line is kept apart when the one before ends a sentence, or when it opens a
@@ -208,12 +214,13 @@ def unwrap_lines(text: str) -> str:
     return "\n".join(out)
 
 
-def provision_names(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=_SAME_TEXT)
+def provision_names(text: str) -> tuple[tuple[str, str], ...]:
     """(name a reader would cite, text) for each provision; paragraphs of a text without numbered
     provisions are named by the nearest heading above them."""
     provisions = segment_provisions(text)
     if not provisions or not provisions[0].ref.startswith("¶"):
-        return [(p.ref, p.text) for p in provisions]
+        return tuple((p.ref, p.text) for p in provisions)
     named: list[tuple[str, str]] = []
     heading: str | None = None
     for provision in provisions:
@@ -221,7 +228,7 @@ def provision_names(text: str) -> list[tuple[str, str]]:
         if title is not None:
             heading = clean_quote_text(title)
         named.append((heading or provision.ref, provision.text))
-    return named
+    return tuple(named)
 
 
 def _weigh(hit: _Hit, sentence: _Sentence, routes: set[str]) -> None:

@@ -36,7 +36,7 @@ import ahocorasick_rs
 
 from paradigms.classifier import clean_quote_text, quote_around
 from paradigms.key_dates import HEADER_CHARS, prepare
-from paradigms.taxonomy import lower_same_length
+from paradigms.taxonomy import lower_same_length, required_literals
 from texts.vocabulary import AMENDS, CITES, IMPLEMENTS, LINK_KINDS, REPEALS, REPLACES
 
 # ------------------------------------------------------------------------------ references
@@ -239,18 +239,39 @@ def find_references(text: str) -> list[Reference]:
 
 # ----------------------------------------------------------------------------------- kinds
 
+class _Gated:
+    """A pattern of `_kind`, tried only on a window that holds one of the words every match of it
+    contains (`required_literals`): most references are plain citations, and looking for a few
+    words in a short window costs a fraction of a search that fails."""
+
+    __slots__ = ("pattern", "words")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern)
+        self.words = tuple(required_literals(pattern))
+
+    def _may(self, window: str) -> bool:
+        return not self.words or any(word in window for word in self.words)
+
+    def search(self, window: str) -> re.Match[str] | None:
+        return self.pattern.search(window) if self._may(window) else None
+
+    def match(self, window: str) -> re.Match[str] | None:
+        return self.pattern.match(window) if self._may(window) else None
+
+
 _GAP = r"[^.;:。；]{0,70}?"  # what may stand between a verb and its object: other references, "and"
 # Verbs before the reference they act on ("repealing Directive 95/46/EC", "废止《…》").
 _BEFORE = {
-    REPEALS: re.compile(
+    REPEALS: _Gated(
         r"(?:\brepealing|\brepeals?|\bhereby repeal|\brepeal of|\babrogeant|\babroge|\babrogation d[eu]|"
         r"\bderóga(?:n)?se|\bderoga\b|\bderóganse|\bqueda(?:n)? derogad[oa]s?|\bse derogan?|\bderogación de|"
         r"\brevoga(?:m)?\b|\brevogando|\bfica(?:m)? revogad[oa]s?|\brevogação d[aoe]|\baufhebung d|"
         r"\bhebt\b|\bmencabut|废止|废除)" + _GAP + "$"),
-    REPLACES: re.compile(
+    REPLACES: _Gated(
         r"(?:\breplacing|\breplaces|\bin place of|\bsupersed(?:es|ing)|\bremplaçant|\bremplace\b|"
         r"\bsustituye|\bsustituyendo|\bersetzt\b|\bsubstitui(?:ndo)?\b|取代|代替)" + _GAP + "$"),
-    AMENDS: re.compile(
+    AMENDS: _Gated(
         r"(?:\bamending|\bamends\b|\bhereby amend|\bto amend|\bamendments? (?:to|of)|\bmodifiant|"
         r"\bpor (?:el|la) que se modifica|\bmodifica(?:ndo)?\b|\bzur änderung|\bändert\b|"
         r"\baltera(?:ndo)?\b|\bmengubah|关于修改|修改)" + _GAP + "$"),
@@ -258,17 +279,17 @@ _BEFORE = {
 # Verbs after the reference they act on ("Directive 97/66/EC is hereby repealed", "《…》同时废止").
 _AFTER_GAP = r"^[\s)）\]]*(?:(?:,|and|et|y|und|e)\s[^.;:。；]{0,60}?)?"
 _AFTER = {
-    REPEALS: re.compile(
+    REPEALS: _Gated(
         _AFTER_GAP + r"(?:(?:is|are|shall be|will be) (?:hereby )?(?:repealed|revoked)|"
         r"(?:est|sont) abrogée?s?|(?:wird|werden|ist|sind)\b[^;]{0,60}?\baufgehoben|tritt außer kraft|"
         r"(?:é|são) revogad|"
         r"queda(?:n)? derogad|fica(?:m)? revogad|dicabut|dinyatakan tidak berlaku)"
         r"|^[^。；，]{0,12}?(?:同时|即行|予以)?(?:废止|不再执行|停止执行|同时失效)"),
-    REPLACES: re.compile(
+    REPLACES: _Gated(
         _AFTER_GAP + r"(?:(?:is|are|shall be) (?:hereby )?(?:replaced(?! by the following)|superseded)|"
         r"(?:est|sont) remplacée?s?|"
         r"wird ersetzt|queda(?:n)? sustituid)"),
-    AMENDS: re.compile(
+    AMENDS: _Gated(
         _AFTER_GAP + r"(?:(?:is|are|shall be) (?:hereby )?(?:amended|replaced by the following)|"
         r"(?:est|sont) modifiée?s?|"
         r"(?:wird|werden) (?:wie folgt )?geändert|queda(?:n)? modificad|fica(?:m)? alterad)"
@@ -277,24 +298,24 @@ _AFTER = {
 # A legal basis: an enacting formula, which may list several acts ("By the authority vested in me
 # by … including the International Emergency Economic Powers Act …, the National Emergencies
 # Act"), or the act a text says it implements, named right after.
-_BASIS_BEFORE = re.compile(
+_BASIS_BEFORE = _Gated(
     r"(?:\bhaving regard to|\bby the authority vested in me|\bvu (?:l[ae']|les)|\bvisto|\bvistos|"
     r"\bgestützt auf|\bberdasarkan|\bmengingat|\bcăn cứ)[^。；;]{0,300}$"
     r"|(?:\bto implement|\bfor the implementation of|\bin implementation of|\breglamentaria de|"
     r"\bregulamenta|\bzur durchführung|\bpour l'application d[eu]|\bpara la aplicación de)"
     r"(?:\s+(?:the|la|le|el|a|o|der|des|del)\b)?[^.;:。；,]{0,12}$")
 # The provision of the reference applied: "pursuant to Article 46(1) of", "gemäß Artikel 5 des".
-_ARTICLE_OF = re.compile(
+_ARTICLE_OF = _Gated(
     r"(?:\bpursuant to|\bin accordance with|"
     r"\bconforme (?:a|al|o)|\bde conformidad con|\bde acuerdo con|\ben application de|\bconformément à|"
     r"\bgemäß|\bnach|\bnos termos d[oa]|\bsesuai dengan)\s+(?:the\s+)?"
     r"(?:articles?|art\.|arts\.|sections?|sec\.|§|artículos?|artigos?|artikels?|paragraphs?|pasal|"
     r"chapter|cap[ií]tulo)\s[^.;:]{0,40}?\b(?:of|de la|de|del|do|da|des|du|der)\s+(?:the\s+)?$")
-_CN_BASIS = re.compile(r"(?:根据|依据|依照|按照)[^。；]{0,80}$")
-_CN_ENACTS = re.compile(r"制定本(?:法|条例|规定|办法|细则|措施|规则|决定)")
-_CN_ARTICLE = re.compile(r"^\s*第[一二三四五六七八九十百零〇\d]+条")
+_CN_BASIS = _Gated(r"(?:根据|依据|依照|按照)[^。；]{0,80}$")
+_CN_ENACTS = _Gated(r"制定本(?:法|条例|规定|办法|细则|措施|规则|决定)")
+_CN_ARTICLE = _Gated(r"^\s*第[一二三四五六七八九十百零〇\d]+条")
 # What makes a repeal, replacement or amendment none: negation, condition, or a provision for later.
-_NOT_DONE = re.compile(
+_NOT_DONE = _Gated(
     r"\b(?:nothing in|not be construed|shall not|does not|until|unless|remain(?:s)? (?:valid|in force)|"
     r"if|may|should|where|références faites|references (?:made )?to the repealed)\b|直至|之前")
 # Where a sentence ends: a full stop before a capital, a Chinese full stop, a line that ends one or

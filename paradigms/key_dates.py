@@ -19,7 +19,7 @@ import calendar
 import re
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import ahocorasick_rs
 
@@ -325,9 +325,12 @@ def _starts_word(lowered: str, start: int, phrase: str) -> bool:
     return not (phrase[0].isascii() and phrase[0].isalpha() and start and lowered[start - 1].isalnum())
 
 
+@lru_cache(maxsize=2)
 def prepare(text: str) -> Prepared:
     """Unwrapped text, its provisions and every cue phrase in its sentence: one multi-pattern scan,
-    so that regular expressions only ever read the few sentences that hold a cue."""
+    so that regular expressions only ever read the few sentences that hold a cue. A new version's
+    links and lifecycle read the same text one after the other: the second reading reuses the
+    first's preparation (nobody changes a `Prepared`)."""
     clean = unwrap_lines(text)
     lowered = lower_same_length(clean)
     starts, names, cursor = [], [], 0

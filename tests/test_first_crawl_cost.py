@@ -1,14 +1,16 @@
 """The first crawl's cheaper path for a new page gives what the full path gave.
 
 An extracted text is classified without being normalised again, the search terms of a text
-without unspaced scripts are found with a simpler pattern, and the labels of a version's event
-are taken from the version just added instead of read back: each shortcut is checked here against
-the long way, on the real pages and legal texts of `../shared/` and on texts made to reach the
+without unspaced scripts are found with a simpler pattern, the labels of a version's event are
+taken from the version just added instead of read back, the kind of a link is read only with the
+patterns whose words its sentence holds, and a text's paradigm, lifecycle and links share one
+unwrapping and one preparation: each shortcut is checked here against the long way, on the real pages and legal texts of `../shared/` and on texts made to reach the
 corners (other scripts, odd spaces, noise lines).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,10 @@ from sqlalchemy import select
 
 from bench.extraction import load_manifest
 from crawlers.extract import extract_document
+from paradigms import instrument_links
 from paradigms.classifier import classify_text
+from paradigms.instrument_links import find_links
+from paradigms.lifecycle import lifecycle_stage
 from storage.database import Store
 from storage.models import ChangeEvent, Version
 from storage.runs import upsert_source
@@ -26,6 +31,8 @@ from texts.normalise import normalise_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
+CORPUS_DEV = SHARED / "corpus-dev"
+TODAY = date(2026, 12, 1)
 
 ODD_TEXTS = [
     "Article 1\r\n\r\n  Transfers\u00a0of personal data  to third countries\tare prohibited.\n",
@@ -42,7 +49,8 @@ def real_texts(real_page_text) -> list[str]:
     texts = []
     if (SHARED / "realpages" / "MANIFEST.tsv").exists():
         texts += [real_page_text(page) for page in load_manifest(SHARED / "realpages")]
-    texts += [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.md"))]
+    texts += [path.read_text(encoding="utf-8") for folder in (CORPUS, CORPUS_DEV)
+              for path in sorted(folder.glob("*.md"))]
     if not texts:
         pytest.skip(f"no real pages or corpus texts in {SHARED}")
     return texts
@@ -125,3 +133,30 @@ def test_the_events_labels_are_those_of_the_latest_version(tmp_path):
             assert event.stage == version_stage(version, event.detected_at.date())
         assert versions[0].paradigm != versions[1].paradigm  # the amendment moved the label
     store.close()
+
+
+def _readings(texts: list[str]) -> list[tuple]:
+    return [(classify_text(text, normalised=True), lifecycle_stage(text, today=TODAY, title=text[:80]),
+             find_links(text, text[:80])) for text in texts]
+
+
+def test_a_link_kind_read_through_its_words_is_the_one_every_pattern_reads(real_texts, monkeypatch):
+    texts = [normalise_text(text) for text in real_texts + ODD_TEXTS]
+    gated = [find_links(text, text[:80]) for text in texts]
+    monkeypatch.setattr(instrument_links._Gated, "_may", lambda _self, _window: True)
+    assert [find_links(text, text[:80]) for text in texts] == gated
+    assert sum(link.kind != "cites" for links in gated for link in links) >= 20  # kinds were read
+
+
+def test_every_pattern_of_a_link_kind_has_words_to_look_for():
+    patterns = [*instrument_links._BEFORE.values(), *instrument_links._AFTER.values(),
+                instrument_links._BASIS_BEFORE, instrument_links._ARTICLE_OF, instrument_links._CN_BASIS,
+                instrument_links._CN_ENACTS, instrument_links._CN_ARTICLE, instrument_links._NOT_DONE]
+    assert all(pattern.words for pattern in patterns)
+
+
+def test_a_texts_readings_do_not_depend_on_the_texts_read_before(real_texts):
+    texts = [normalise_text(text) for text in real_texts + ODD_TEXTS]
+    forward = _readings(texts)
+    assert _readings(texts[::-1]) == forward[::-1]
+    assert [_readings([text])[0] for text in texts[::7]] == forward[::7]

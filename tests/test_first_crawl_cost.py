@@ -3,13 +3,16 @@
 An extracted text is classified without being normalised again, the search terms of a text
 without unspaced scripts are found with a simpler pattern, the labels of a version's event are
 taken from the version just added instead of read back, the kind of a link is read only with the
-patterns whose words its sentence holds, and a text's paradigm, lifecycle and links share one
-unwrapping and one preparation: each shortcut is checked here against the long way, on the real pages and legal texts of `../shared/` and on texts made to reach the
+patterns whose words its sentence holds, a text's paradigm, lifecycle and links share one
+unwrapping and one preparation, and a line already spaced once is not split and joined again:
+each shortcut is checked here against the long way, on the real pages and legal texts of `../shared/` and on texts made to reach the
 corners (other scripts, odd spaces, noise lines).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -27,7 +30,7 @@ from storage.models import ChangeEvent, Version
 from storage.runs import upsert_source
 from storage.search import TERM, search_terms
 from storage.versions import Fetch, SourceInfo, record_document, version_stage
-from texts.normalise import normalise_text
+from texts.normalise import _NOISE_LINE, _SPACES, _spaced_once, normalise_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
@@ -160,3 +163,27 @@ def test_a_texts_readings_do_not_depend_on_the_texts_read_before(real_texts):
     forward = _readings(texts)
     assert _readings(texts[::-1]) == forward[::-1]
     assert [_readings([text])[0] for text in texts[::7]] == forward[::7]
+
+
+def _normalised_the_long_way(text: str) -> str:
+    """`normalise_text` as it was written first: every line split and joined again."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    if re.search("[\x0b\x0c\x1c-\x1f\x85\u1680\u2028\u2029]", text):
+        spaced = [_SPACES.sub(" ", raw).strip() for raw in text.split("\n")]
+    else:
+        text = text.replace("\u200b", " ").replace("\ufeff", " ")
+        spaced = [" ".join(raw.split()) for raw in text.split("\n")]
+    return "\n".join(line for line in spaced if line and not _NOISE_LINE.match(line))
+
+
+EDGE_LINES = [" lead", "trail ", "two  spaces", "tab\tin", "nbsp\u00a0in", "ideographic\u3000space",
+              "thin\u2009space", "bell\x07", "", " ", "plain words", "中文 与 English", "\u205fmath"]
+
+
+def test_a_line_kept_as_it_is_is_the_one_splitting_and_joining_gives(real_texts):
+    lines = [line for text in real_texts + ODD_TEXTS for line in text.split("\n")] + EDGE_LINES
+    kept = [line for line in lines if _spaced_once(line)]
+    assert all(" ".join(line.split()) == line for line in kept)
+    assert len(kept) > 100 and not any(_spaced_once(line) for line in EDGE_LINES[:7])
+    for text in real_texts + ODD_TEXTS + ["\n".join(EDGE_LINES)]:
+        assert normalise_text(text) == _normalised_the_long_way(text)

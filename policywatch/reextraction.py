@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from crawlers.catalogue import Source
 from crawlers.extract import extract_document
+from storage.compression import MissingReference
 from storage.database import Store
 from storage.models import Instrument
 from storage.queries import instrument_ids, latest_version
@@ -35,10 +36,10 @@ def reextract(store: Store, sources: list[Source],
                     continue
                 snapshot = latest.snapshot
                 try:
-                    extracted = extract_document(snapshot_body(snapshot),
+                    extracted = extract_document(snapshot_body(snapshot, instrument_id),
                                                  snapshot.headers.get("content-type"),
                                                  source.extract, source.languages, snapshot.url)
-                except ExtractionError as exc:
+                except (ExtractionError, MissingReference) as exc:
                     report(f"{instrument.uid}: {exc}")
                     outcomes["error"] += 1
                     continue

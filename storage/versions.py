@@ -15,7 +15,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from paradigms.classifier import Classification, classify_text
 from paradigms.lifecycle import (
@@ -28,7 +28,7 @@ from paradigms.lifecycle import (
 )
 from paradigms.shifts import version_shift
 from storage.blocks import BlockLike, remember_block
-from storage.compression import pack, unpack
+from storage.compression import MissingReference, pack_against, reference_digest, unpack
 from storage.links import record_links
 from storage.models import (
     ChangeEvent,
@@ -111,22 +111,41 @@ def unused_uid(session: Session, source_id: str, url: str) -> str:
                 if session.scalar(select(Instrument.id).where(Instrument.uid == uid)) is None)
 
 
-def store_snapshot(session: Session, fetch: Fetch, now: datetime) -> Snapshot:
-    """The raw evidence of a version, stored once per distinct body."""
+def store_snapshot(session: Session, fetch: Fetch, now: datetime, text: str = "") -> Snapshot:
+    """The raw evidence of a version, stored once per distinct body, compressed against `text`,
+    the version's text (storage/compression.py)."""
     digest = hashlib.sha256(fetch.body).hexdigest()
     existing = session.scalar(select(Snapshot).where(Snapshot.sha256 == digest))
     if existing is not None:
         return existing
     headers = {k.lower(): v for k, v in fetch.headers.items() if k.lower() in KEPT_HEADERS}
     snapshot = Snapshot(sha256=digest, url=fetch.url, status=fetch.status, headers=headers,
-                        content=pack(fetch.body), size=len(fetch.body), fetched_at=now)
+                        content=pack_against(fetch.body, text.encode("utf-8")), size=len(fetch.body),
+                        fetched_at=now)
     session.add(snapshot)
     session.flush()
     return snapshot
 
 
-def snapshot_body(snapshot: Snapshot) -> bytes:
-    return unpack(snapshot.content)
+def snapshot_body(snapshot: Snapshot, instrument_id: int | None = None) -> bytes:
+    """The raw bytes of a snapshot. One compressed against its version's text reads that text from
+    the snapshot's session: among `instrument_id`'s versions first (where it nearly always is),
+    then among all."""
+    digest = reference_digest(snapshot.content)
+    if digest is None:
+        return unpack(snapshot.content)
+    session = object_session(snapshot)
+    if session is None:
+        raise MissingReference(f"snapshot {snapshot.id} needs its version's text and is outside a session")
+    found = select(Version.text).where(Version.text_hash == digest).limit(1)
+    text = None if instrument_id is None else \
+        session.scalar(found.where(Version.instrument_id == instrument_id))
+    if text is None:
+        text = session.scalar(found)
+    if text is None:
+        raise MissingReference(f"snapshot {snapshot.id}: no stored version holds the text it was "
+                               "compressed against")
+    return unpack(snapshot.content, text.encode("utf-8"))
 
 
 def _latest_version(session: Session, instrument: Instrument) -> Version | None:
@@ -151,7 +170,7 @@ def classified_version(instrument: Instrument, text: str, title: str, digest: st
 def _add_version(session: Session, instrument: Instrument, fetch: Fetch, extracted: Extracted,
                  digest: str, now: datetime, classification: Classification | None,
                  normalised: bool = False) -> Version:
-    snapshot = store_snapshot(session, fetch, now)
+    snapshot = store_snapshot(session, fetch, now, extracted.text)
     version = classified_version(instrument, extracted.text, extracted.title, digest, snapshot.id,
                                  now, classification=classification, normalised=normalised)
     session.add(version)

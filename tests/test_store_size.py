@@ -1,0 +1,105 @@
+"""Snapshots compressed against their version's text: smaller, and read back wherever they are read,
+beside the rows older stores wrote."""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from crawlers.extract import extract_document
+from policywatch.demoweb.server import regulator_page
+from policywatch.demoweb.texts import gdpr, to_html
+from storage.compression import AGAINST_TEXT, MissingReference, pack, pack_against, reference_digest, unpack
+from storage.database import Store
+from storage.models import Instrument, Snapshot, Version
+from storage.versions import Fetch, SourceInfo, record_document, record_reextraction, snapshot_body
+
+SOURCE = SourceInfo("eu-test", "EU", "supranational", "en")
+REALPAGE = next((Path(__file__).parent.parent.parent / "shared" / "realpages" / "pages").rglob("*.html"))
+BODY = regulator_page("EU", "Adequacy", to_html(gdpr("45", "46")), 1).encode()
+
+
+def record(store: Store, url: str, body: bytes = BODY, text: str | None = None) -> None:
+    extracted = extract_document(body, "text/html")
+    if text is not None:
+        extracted = dataclasses.replace(extracted, text=text)
+    with store.transaction() as session:
+        record_document(session, None, SOURCE, Fetch("eu-test", url, url, 200, {"content-type": "text/html"},
+                                                     body), extracted)
+
+
+def instrument(session, url: str) -> Instrument:
+    return session.scalars(select(Instrument).where(Instrument.url == url)).one()
+
+
+def test_a_real_page_against_its_text_is_smaller_and_comes_back_whole():
+    page = REALPAGE.read_bytes()
+    text = extract_document(page, "text/html").text.encode()
+    stored = pack_against(page, text)
+    assert stored.startswith(AGAINST_TEXT) and len(stored) < len(pack(page))
+    assert unpack(stored, text) == page
+
+
+def test_a_blob_needs_the_very_text_it_was_compressed_against():
+    stored = pack_against(b"<p>four years</p>", b"four years")
+    with pytest.raises(MissingReference, match="SHA-256"):
+        unpack(stored)
+    with pytest.raises(MissingReference):
+        unpack(stored, b"five years")
+
+
+def test_what_older_stores_wrote_and_empty_texts_need_no_reference():
+    page = REALPAGE.read_bytes()
+    for stored in (pack(page), zlib.compress(page, 6), pack_against(page, b"")):
+        assert reference_digest(stored) is None and unpack(stored) == page
+
+
+def test_a_snapshot_is_stored_against_its_version_text_and_reads_back(store):
+    record(store, "https://example.eu/a")
+    with store.sessions() as session:
+        version = session.scalars(select(Version)).one()
+        assert version.snapshot.content.startswith(AGAINST_TEXT)
+        assert reference_digest(version.snapshot.content) == version.text_hash
+        assert len(version.snapshot.content) < len(pack(BODY)) / 2
+        assert snapshot_body(version.snapshot, version.instrument_id) == BODY
+        assert snapshot_body(version.snapshot) == BODY  # no hint: found among all versions
+
+
+def test_a_snapshot_reads_after_a_reextraction_and_when_another_instrument_shares_it(store):
+    record(store, "https://example.eu/a")
+    record(store, "https://example.eu/b", text="The same page read another way.")  # same bytes
+    with store.transaction() as session:
+        first = instrument(session, "https://example.eu/a")
+        extracted = dataclasses.replace(extract_document(BODY, "text/html"), text="Re-read differently.")
+        assert record_reextraction(session, first, extracted) == "technical"
+    with store.sessions() as session:
+        assert session.scalar(select(Snapshot.id).where(Snapshot.id > 1)) is None  # stored once
+        for url in ("https://example.eu/a", "https://example.eu/b"):
+            found = instrument(session, url)
+            latest = session.scalars(select(Version).where(Version.instrument_id == found.id)
+                                     .order_by(Version.number.desc())).first()
+            assert latest is not None and latest.snapshot is not None
+            assert snapshot_body(latest.snapshot, found.id) == BODY
+
+
+def test_snapshots_written_by_older_stores_read_as_before(store):
+    record(store, "https://example.eu/a")
+    for old in (pack(BODY), zlib.compress(BODY, 6)):
+        with store.transaction() as session:
+            session.execute(update(Snapshot).values(content=old))
+        with store.sessions() as session:
+            assert snapshot_body(session.scalars(select(Snapshot)).one()) == BODY
+
+
+def test_a_snapshot_whose_text_is_gone_says_so_in_one_line(store):
+    record(store, "https://example.eu/a")
+    with store.transaction() as session:
+        session.execute(update(Snapshot).values(content=pack_against(BODY, b"a text no version holds")))
+    with store.sessions() as session:
+        snapshot = session.scalars(select(Snapshot)).one()
+        with pytest.raises(MissingReference, match=rf"^snapshot {snapshot.id}: no stored version holds"):
+            snapshot_body(snapshot)

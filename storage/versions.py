@@ -28,7 +28,7 @@ from paradigms.lifecycle import (
 )
 from paradigms.shifts import version_shift
 from storage.blocks import BlockLike, remember_block
-from storage.compression import MissingReference, pack_against, reference_digest, unpack
+from storage.compression import Base, MissingReference, pack_against, references, unpack
 from storage.links import record_links
 from storage.models import (
     ChangeEvent,
@@ -111,33 +111,54 @@ def unused_uid(session: Session, source_id: str, url: str) -> str:
                 if session.scalar(select(Instrument.id).where(Instrument.uid == uid)) is None)
 
 
+BASE_MAX_BYTES = 1_000_000  # a larger page (a PDF, say) would cost more to load than it saves
+
+
 def store_snapshot(session: Session, fetch: Fetch, now: datetime, text: str = "") -> Snapshot:
     """The raw evidence of a version, stored once per distinct body, compressed against `text`,
-    the version's text (storage/compression.py)."""
+    the version's text, and the source's base page (storage/compression.py)."""
     digest = hashlib.sha256(fetch.body).hexdigest()
     existing = session.scalar(select(Snapshot).where(Snapshot.sha256 == digest))
     if existing is not None:
         return existing
     headers = {k.lower(): v for k, v in fetch.headers.items() if k.lower() in KEPT_HEADERS}
+    content = pack_against(fetch.body, text.encode("utf-8"), source_base(session, fetch.source_id))
     snapshot = Snapshot(sha256=digest, url=fetch.url, status=fetch.status, headers=headers,
-                        content=pack_against(fetch.body, text.encode("utf-8")), size=len(fetch.body),
-                        fetched_at=now)
+                        content=content, size=len(fetch.body), fetched_at=now)
     session.add(snapshot)
     session.flush()
     return snapshot
 
 
+def source_base(session: Session, source_id: str) -> Base | None:
+    """The source's base page: the snapshot of its first instrument's first version (two index
+    lookups), when that one needs no base itself and is not too large."""
+    first = session.scalar(select(Instrument.id).where(Instrument.source_id == source_id)
+                           .order_by(Instrument.id).limit(1))
+    base = None if first is None else session.scalar(
+        select(Snapshot).join(Version, Version.snapshot_id == Snapshot.id)
+        .where(Version.instrument_id == first, Version.number == 1))
+    if first is None or base is None or base.size > BASE_MAX_BYTES or _based(base):
+        return None
+    return Base(base.id, first, snapshot_body(base, first))
+
+
+def _based(snapshot: Snapshot) -> bool:
+    needs = references(snapshot.content)
+    return needs is not None and needs.base_snapshot_id is not None
+
+
 def snapshot_body(snapshot: Snapshot, instrument_id: int | None = None) -> bytes:
     """The raw bytes of a snapshot. One compressed against its version's text reads that text from
     the snapshot's session: among `instrument_id`'s versions first (where it nearly always is),
-    then among all."""
-    digest = reference_digest(snapshot.content)
-    if digest is None:
+    then among all; and the base page it names, if any."""
+    needs = references(snapshot.content)
+    if needs is None:
         return unpack(snapshot.content)
     session = object_session(snapshot)
     if session is None:
         raise MissingReference(f"snapshot {snapshot.id} needs its version's text and is outside a session")
-    found = select(Version.text).where(Version.text_hash == digest).limit(1)
+    found = select(Version.text).where(Version.text_hash == needs.text_digest).limit(1)
     text = None if instrument_id is None else \
         session.scalar(found.where(Version.instrument_id == instrument_id))
     if text is None:
@@ -145,7 +166,13 @@ def snapshot_body(snapshot: Snapshot, instrument_id: int | None = None) -> bytes
     if text is None:
         raise MissingReference(f"snapshot {snapshot.id}: no stored version holds the text it was "
                                "compressed against")
-    return unpack(snapshot.content, text.encode("utf-8"))
+    if needs.base_snapshot_id is None:
+        return unpack(snapshot.content, text.encode("utf-8"))
+    base = session.get(Snapshot, needs.base_snapshot_id)
+    if base is None or _based(base):
+        raise MissingReference(f"snapshot {snapshot.id}: its base page, snapshot {needs.base_snapshot_id}, "
+                               "is not stored as a base")
+    return unpack(snapshot.content, text.encode("utf-8"), snapshot_body(base, needs.base_instrument_id))
 
 
 def _latest_version(session: Session, instrument: Instrument) -> Version | None:

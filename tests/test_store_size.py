@@ -13,7 +13,15 @@ from sqlalchemy import select, update
 from crawlers.extract import extract_document
 from policywatch.demoweb.server import regulator_page
 from policywatch.demoweb.texts import gdpr, to_html
-from storage.compression import AGAINST_TEXT, MissingReference, pack, pack_against, reference_digest, unpack
+from storage.compression import (
+    AGAINST_PAGE,
+    AGAINST_TEXT,
+    MissingReference,
+    pack,
+    pack_against,
+    references,
+    unpack,
+)
 from storage.database import Store
 from storage.models import Instrument, Snapshot, Version
 from storage.versions import Fetch, SourceInfo, record_document, record_reextraction, snapshot_body
@@ -21,6 +29,8 @@ from storage.versions import Fetch, SourceInfo, record_document, record_reextrac
 SOURCE = SourceInfo("eu-test", "EU", "supranational", "en")
 REALPAGE = next((Path(__file__).parent.parent.parent / "shared" / "realpages" / "pages").rglob("*.html"))
 BODY = regulator_page("EU", "Adequacy", to_html(gdpr("45", "46")), 1).encode()
+OTHERS = [regulator_page("EU", f"Chapter {n}", to_html(gdpr(*articles)), n).encode()
+          for n, articles in ((2, ("46", "47")), (3, ("47", "49")))]
 
 
 def record(store: Store, url: str, body: bytes = BODY, text: str | None = None) -> None:
@@ -55,7 +65,7 @@ def test_a_blob_needs_the_very_text_it_was_compressed_against():
 def test_what_older_stores_wrote_and_empty_texts_need_no_reference():
     page = REALPAGE.read_bytes()
     for stored in (pack(page), zlib.compress(page, 6), pack_against(page, b"")):
-        assert reference_digest(stored) is None and unpack(stored) == page
+        assert references(stored) is None and unpack(stored) == page
 
 
 def test_a_snapshot_is_stored_against_its_version_text_and_reads_back(store):
@@ -63,7 +73,7 @@ def test_a_snapshot_is_stored_against_its_version_text_and_reads_back(store):
     with store.sessions() as session:
         version = session.scalars(select(Version)).one()
         assert version.snapshot.content.startswith(AGAINST_TEXT)
-        assert reference_digest(version.snapshot.content) == version.text_hash
+        assert references(version.snapshot.content).text_digest == version.text_hash
         assert len(version.snapshot.content) < len(pack(BODY)) / 2
         assert snapshot_body(version.snapshot, version.instrument_id) == BODY
         assert snapshot_body(version.snapshot) == BODY  # no hint: found among all versions
@@ -103,3 +113,46 @@ def test_a_snapshot_whose_text_is_gone_says_so_in_one_line(store):
         snapshot = session.scalars(select(Snapshot)).one()
         with pytest.raises(MissingReference, match=rf"^snapshot {snapshot.id}: no stored version holds"):
             snapshot_body(snapshot)
+
+
+def test_the_source_s_other_pages_are_stored_against_its_first_page_one_step_deep(store):
+    record(store, "https://example.eu/a")
+    for n, body in enumerate(OTHERS):
+        record(store, f"https://example.eu/other-{n}", body)
+    with store.sessions() as session:
+        first, *others = session.scalars(select(Snapshot).order_by(Snapshot.id)).all()
+        assert first.content.startswith(AGAINST_TEXT)
+        for snapshot, body in zip(others, OTHERS, strict=True):
+            needs = references(snapshot.content)
+            assert snapshot.content.startswith(AGAINST_PAGE) and needs is not None
+            assert needs.base_snapshot_id == first.id  # never a chain
+            assert len(snapshot.content) < len(pack_against(body, snapshot_text(session, snapshot).encode()))
+            assert snapshot_body(snapshot) == body
+
+
+def snapshot_text(session, snapshot: Snapshot) -> str:
+    return session.scalars(select(Version.text).where(Version.snapshot_id == snapshot.id)).one()
+
+
+def test_a_first_page_written_by_an_older_store_serves_as_base(store):
+    record(store, "https://example.eu/a")
+    with store.transaction() as session:
+        session.execute(update(Snapshot).values(content=zlib.compress(BODY, 6)))
+    record(store, "https://example.eu/other", OTHERS[0])
+    with store.sessions() as session:
+        snapshot = session.scalars(select(Snapshot).order_by(Snapshot.id.desc())).first()
+        assert snapshot is not None and snapshot.content.startswith(AGAINST_PAGE)
+        assert snapshot_body(snapshot) == OTHERS[0]
+
+
+def test_a_snapshot_whose_base_is_not_a_base_says_so_in_one_line(store):
+    record(store, "https://example.eu/a")
+    record(store, "https://example.eu/other", OTHERS[0])
+    with store.transaction() as session:
+        first, other = session.scalars(select(Snapshot).order_by(Snapshot.id)).all()
+        first.content = other.content  # names a base itself
+    with store.sessions() as session:
+        other = session.scalars(select(Snapshot).order_by(Snapshot.id.desc())).first()
+        assert other is not None
+        with pytest.raises(MissingReference, match=rf"^snapshot {other.id}: its base page, snapshot \d+, is not"):
+            snapshot_body(other)

@@ -11,7 +11,11 @@ Three sets, each measured for stored bytes and CPU to compress and to decompress
    best: the source's template is in it);
 3. a page of the comparison web (bench/bigweb.py) re-fetched 20 times with rotating noise (tokens,
    news order, counters, dates), each snapshot compressed alone and with the previous snapshot of
-   the same page as the dictionary (a delta).
+   the same page as the dictionary (a delta);
+4. every real page compressed against the main text extracted from it (what the store does: the
+   version already holds that text);
+5. the real pages of the sites with at least two pages, each against its text and the site's first
+   page (the store's base page of a source), the first page against its text alone.
 
 Needs `zstandard` (`pip install zstandard`); it is not a dependency of the product.
 """
@@ -33,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 REALPAGES = ROOT.parent / "shared" / "realpages"
 
 from bench.bigweb import BigWeb  # noqa: E402
+from crawlers.extract import extract_document  # noqa: E402
+from texts.document import ExtractionError  # noqa: E402
 
 
 def real_pages() -> dict[str, list[bytes]]:
@@ -41,6 +47,13 @@ def real_pages() -> dict[str, list[bytes]]:
         file, site = line.split("\t")[:2]
         by_site[site].append((REALPAGES / file).read_bytes())
     return by_site
+
+
+def main_text(page: bytes) -> bytes:
+    try:
+        return extract_document(page, "text/html").text.encode("utf-8")
+    except ExtractionError:
+        return b""
 
 
 def measure(pairs: list[tuple[bytes, bytes | None]], method: str, repeat: int) -> tuple[int, float, float]:
@@ -102,8 +115,15 @@ def main() -> None:
     print(table("Real pages, each alone", alone, ["zlib-6", "zlib-9", "zstd-3", "zstd-19"], args.repeat))
     print(table("Real pages of sites with two or more, with the site's other pages as dictionary",
                 sited, ["zlib-6", "zstd-3", "zstd-3-dict", "zstd-19-dict"], args.repeat))
+    against_text = [(page, main_text(page)) for page, _ in alone]
+    against_base = [(page, (pages[0] if i else b"") + main_text(page))
+                    for pages in by_site.values() if len(pages) > 1 for i, page in enumerate(pages)]
     print(table("One page re-fetched 20 times, with the previous snapshot as dictionary", deltas,
                 ["zlib-6", "zstd-3", "zstd-3-dict", "zstd-19-dict"], args.repeat))
+    print(table("Real pages, each against its extracted text", against_text,
+                ["zstd-3", "zstd-3-dict"], args.repeat))
+    print(table("Real pages of sites with two or more, against their text and the site's first page",
+                against_base, ["zstd-3", "zstd-3-dict"], args.repeat))
 
 
 if __name__ == "__main__":

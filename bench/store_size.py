@@ -1,12 +1,19 @@
 """Where the store's bytes go after the three cycles of bench/compare.py, for one or two trees.
 
     python3 bench/store_size.py [--pages 400] [--tree PATH ...] [--keep DIR]
+    python3 bench/store_size.py --variants STORE
+
 
 For each tree (default: this one), on the same loopback web (bench/bigweb.py): the three cycles
 of bench/compare.py (first crawl, noise only, 10 pages changed) with `policywatch crawl` of that
 tree, then the store's file size, the bytes of each table and index (SQLite's dbstat), the
 version texts compressed (the reference of issue 13's ratio) and the CPU seconds of the crawls.
 Trees are run alternately, cycle by cycle, so that both see the same machine.
+
+`--variants STORE` measures, on a kept store, what else could shrink: the search index rebuilt
+from the stored texts with FTS5's options (merged into one segment, `columnsize=0`, larger
+pages, row ids numbered densely, and `detail=column` for scale, which loses phrase queries), and
+the versions' classification JSON compressed alone and against the version's text.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import sqlite3
 import sys
 import tempfile
 from pathlib import Path
+
+import zstandard
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,6 +53,70 @@ def breakdown(db_file: Path) -> dict[str, int]:
     return sizes
 
 
+FTS_VARIANTS = {  # name: (table options, pgsz or 0, dense row ids, merged into one segment)
+    "as the store builds it": ("", 0, False, False),
+    "merged (optimize)": ("", 0, False, True),
+    "columnsize=0": (", columnsize=0", 0, False, False),
+    "pgsz 4000": ("", 4000, False, False),
+    "dense row ids": ("", 0, True, False),
+    "dense row ids, merged": ("", 0, True, True),
+    "detail=column (no phrases)": (", detail=column", 0, False, False),
+}
+
+
+def stored_texts(db_file: Path) -> list[tuple[int, str, str]]:
+    from storage.compression import unpack
+    with sqlite3.connect(db_file) as connection:
+        return [(version_id, title or "", unpack(text_z).decode("utf-8")) for version_id, title, text_z in
+                connection.execute("select id, title, text_z from versions order by id")]
+
+
+def fts_size(parts: list[tuple[int, int, str]], folder: Path, options: str, pgsz: int, dense: bool,
+             merged: bool) -> int:
+    """Bytes of an FTS5 index of `parts` (version id, chunk, terms), one version per transaction as
+    a crawl adds them."""
+    path = folder / "fts.sqlite"
+    path.unlink(missing_ok=True)
+    with sqlite3.connect(path) as connection:
+        connection.execute("create virtual table version_search using fts5(terms, content='', "
+                           f"tokenize='unicode61 remove_diacritics 2'{options})")
+        if pgsz:
+            connection.execute(f"insert into version_search(version_search, rank) values('pgsz', {pgsz})")
+        connection.commit()
+        for number, (version_id, chunk, terms) in enumerate(parts, start=1):
+            connection.execute("insert into version_search(rowid, terms) values (?, ?)",
+                               (number if dense else version_id * 1000 + chunk, terms))
+            connection.commit()
+        if merged:
+            connection.execute("insert into version_search(version_search) values('optimize')")
+            connection.commit()
+        return connection.execute("select sum(pgsize) from dbstat "
+                                  "where name like 'version_search%'").fetchone()[0]
+
+
+def variants(db_file: Path) -> None:
+    from storage.search import chunks, search_terms
+    texts = stored_texts(db_file)
+    parts = [(version_id, n, part) for version_id, title, body in texts
+             for n, part in enumerate(chunks(search_terms(f"{title}\n{body}")))]
+    print(f"{len(texts)} versions, {sum(len(b.encode()) for _, _, b in texts) / 1e6:.2f} MB of text, "
+          f"{len(parts)} chunks")
+    with tempfile.TemporaryDirectory(prefix="policywatch-fts-") as tmp:
+        for name, (options, pgsz, dense, merged) in FTS_VARIANTS.items():
+            size = fts_size(parts, Path(tmp), options, pgsz, dense, merged)
+            print(f"  search index, {name:32} {size / 1e6:8.3f} MB")
+    by_id = {version_id: body.encode("utf-8") for version_id, _, body in texts}
+    with sqlite3.connect(db_file) as connection:
+        rows = [(version_id, (json or "").encode("utf-8")) for version_id, json in
+                connection.execute("select id, classification from versions")]
+    alone = sum(len(zstandard.compress(json, 3)) for _, json in rows)
+    against = sum(len(zstandard.ZstdCompressor(level=3, dict_data=zstandard.ZstdCompressionDict(
+        by_id[version_id], dict_type=zstandard.DICT_TYPE_RAWCONTENT)).compress(json)) if by_id[version_id]
+        else len(zstandard.compress(json, 3)) for version_id, json in rows)
+    print(f"  classification JSON {sum(len(j) for _, j in rows) / 1e6:.3f} MB; zstd-3 {alone / 1e6:.3f} MB; "
+          f"zstd-3 against the version's text {against / 1e6:.3f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=400)
@@ -52,7 +125,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18180)
     parser.add_argument("--tree", type=Path, action="append", help="a policywatch tree (repeatable)")
     parser.add_argument("--keep", type=Path, help="copy the stores into this folder")
+    parser.add_argument("--variants", type=Path, metavar="STORE", help="measure what else could shrink")
     args = parser.parse_args()
+    if args.variants:
+        variants(args.variants)
+        return
     trees = [tree.resolve() for tree in args.tree or [ROOT]]
     web = Web(args.port, args.hosts, args.pages, args.latency)
     try:

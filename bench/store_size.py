@@ -13,7 +13,9 @@ Trees are run alternately, cycle by cycle, so that both see the same machine.
 `--variants STORE` measures, on a kept store, what else could shrink: the search index rebuilt
 from the stored texts with FTS5's options (merged into one segment, `columnsize=0`, larger
 pages, row ids numbered densely, and `detail=column` for scale, which loses phrase queries), and
-the versions' classification JSON compressed alone and against the version's text.
+the versions' classification JSON compressed alone and against the version's text; and, on a
+store written before snapshots were compressed against anything, the CPU to compress its
+snapshots alone, against their text, and against their text and their source's first page.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import sqlite3
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import zstandard
@@ -95,6 +98,7 @@ def fts_size(parts: list[tuple[int, int, str]], folder: Path, options: str, pgsz
 
 
 def variants(db_file: Path) -> None:
+    """The search index under FTS_VARIANTS and the classification JSON compressed."""
     from storage.search import chunks, search_terms
     texts = stored_texts(db_file)
     parts = [(version_id, n, part) for version_id, title, body in texts
@@ -117,6 +121,37 @@ def variants(db_file: Path) -> None:
           f"zstd-3 against the version's text {against / 1e6:.3f} MB")
 
 
+def compression_cpu(db_file: Path, rounds: int = 3) -> None:
+    """ms of CPU per snapshot to compress the store's plain snapshots three ways (best round)."""
+    from storage.compression import Base, pack, pack_against, references, unpack
+    with sqlite3.connect(db_file) as connection:
+        rows = connection.execute(
+            "select s.content, v.text_z, i.source_id from snapshots s join versions v on "
+            "v.snapshot_id = s.id join instruments i on i.id = v.instrument_id group by s.id "
+            "order by s.id").fetchall()
+    pages = [(unpack(content), unpack(text_z), source) for content, text_z, source in rows
+             if references(content) is None]
+    if not pages:
+        return
+    bases: dict[str, tuple[bytes, bytes]] = {}  # source: its first page stored against its text, the text
+    for body, text, source in pages:
+        bases.setdefault(source, (pack_against(body, text), text))
+    ways = {
+        "alone": lambda body, text, source: pack(body),
+        "against the text": lambda body, text, source: pack_against(body, text),
+        "against the text and the base page, read back": lambda body, text, source: pack_against(
+            body, text, Base(1, 1, unpack(*bases[source]))),
+    }
+    for name, way in ways.items():
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.process_time()
+            for body, text, source in pages:
+                way(body, text, source)
+            best = min(best, time.process_time() - started)
+        print(f"  compressing a snapshot {name:48} {1000 * best / len(pages):.2f} ms CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=400)
@@ -129,6 +164,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.variants:
         variants(args.variants)
+        compression_cpu(args.variants)
         return
     trees = [tree.resolve() for tree in args.tree or [ROOT]]
     web = Web(args.port, args.hosts, args.pages, args.latency)

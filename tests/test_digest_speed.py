@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from datetime import datetime, timedelta
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
 from email import quoprimime
 from email.message import EmailMessage
 from email.policy import default
@@ -17,6 +18,8 @@ import pytest
 from alerts.compose import compose_digest, one_line
 from alerts.render import build_message, quoted_printable, render_html, render_text
 from alerts.settings import DigestFilter, SmtpSettings, Subscription
+from paradigms.trends import Flag, Period
+from policywatch.digests import as_dict
 from texts.header_safe import header_safe
 
 SINCE = datetime(2026, 11, 24, 7, 0)
@@ -170,3 +173,14 @@ def test_one_line_is_header_safe_on_every_text_at_any_depth():
                                     "list": [header_safe(text), []],
                                     "provisions": {"added": [], "modified": [{"ref": header_safe(text)}]},
                                     "pair": (header_safe(text), 1)}
+
+
+def test_trend_records_are_copied_as_asdict_copies_them():
+    period = Period("2026", date(2026, 12, 31), 3, {"prudent": 2}, {"prudent": 0.5},
+                    {"national": {"prudent": 0.5}}, ["cn/a", "cn/b"])
+    flag = Flag("jurisdiction-shift", "2026", "CN moved", "restrictive", "CN", ["cn/a"])
+    for record in (period, flag, Flag("share-move", "2025", "up")):
+        copied = as_dict(record)
+        assert copied == asdict(record)
+        assert all(copied[key] is not value for key, value in vars(record).items()
+                   if isinstance(value, list | dict))

@@ -4,6 +4,7 @@ the same quoted-printable bodies as the standard library for any text."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import random
 import re
@@ -19,7 +20,7 @@ from alerts.compose import compose_digest, one_line
 from alerts.render import build_message, quoted_printable, render_html, render_text
 from alerts.settings import DigestFilter, SmtpSettings, Subscription
 from paradigms.trends import Flag, Period
-from policywatch.digests import as_dict
+from policywatch.digests import as_dict, collection_paused
 from texts.header_safe import header_safe
 
 SINCE = datetime(2026, 11, 24, 7, 0)
@@ -184,3 +185,20 @@ def test_trend_records_are_copied_as_asdict_copies_them():
         assert copied == asdict(record)
         assert all(copied[key] is not value for key, value in vars(record).items()
                    if isinstance(value, list | dict))
+
+
+def test_the_collector_is_paused_for_the_build_only():
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collection_paused():
+        raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

@@ -304,9 +304,13 @@ def quoted_printable(body: bytes, max_line_length: int = 78) -> str:
     if "\r" in quoted:  # rare: the standard library reads CR, LF and CRLF as line breaks
         return quoprimime.body_encode(body.decode("latin-1"), max_line_length)
     lines = quoted.split("\n")
+    short = max_line_length - 2  # room for an =20 or =09 at its end
     for index, line in enumerate(lines):
-        if len(line) > max_line_length or line[-1:] in (" ", "\t"):
+        if len(line) > max_line_length:
             lines[index] = _wrapped(line, max_line_length)
+        elif line[-1:] in (" ", "\t"):  # many a line of the HTML part: "  " between two tags
+            lines[index] = line[:-1] + quoprimime.quote(line[-1]) if len(line) <= short else \
+                _wrapped(line, max_line_length)
     return "\n".join(lines)
 
 
@@ -314,7 +318,7 @@ def _sniffed_quoted_printable(lines: list[bytes], policy: Policy) -> int | None:
     """The line length if the standard library would encode these lines (more than ten, some
     too long for a line) as quoted-printable: it compares its two encodings of the first ten."""
     width = policy.max_line_length
-    if width is None or len(lines) <= 10 or max(len(line) for line in lines) <= width:
+    if width is None or len(lines) <= 10 or max(map(len, lines)) <= width:
         return None
     sniff = policy.linesep.encode("ascii").join(lines[:10]) + policy.linesep.encode("ascii")
     quoted = len(quoprimime.body_encode(sniff.decode("latin-1"), width))

@@ -123,7 +123,10 @@ def _one_line_items(items: Iterable) -> list:
     for item in items:
         kind = type(item)
         if kind is str:
-            done.append(item if _is_one_line(item) else header_safe(item))
+            if item.isprintable() and "  " not in item and item[:1] != " " and item[-1:] != " ":
+                done.append(item)  # _is_one_line's first test, without a call for each text
+            else:
+                done.append(item if _is_one_line(item) else header_safe(item))
         elif item is None or kind is int or kind is bool:
             done.append(item)
         elif not item and (kind is list or kind is dict):

@@ -1,7 +1,7 @@
 """A week's digest at scale: the trends' folding and the digest, message and chart, timed.
 
     python3 bench/digest_scale.py --keep PATH [--instruments 100000] [--events 1000000]
-                                  [--runs 5]
+                                  [--runs 5] [--digests-only] [--tree TREE]
 
 Generates a store with `bench/store_scale.py`'s generator (kept in PATH; a later run with the
 same PATH measures that store again, to compare two versions of the code on one store), then
@@ -13,6 +13,11 @@ times, in CPU and wall seconds:
   plus withdrawals and restorations), left in the store;
 - a week's digest, message and chart, in this process (median of RUNS, the chart's imports paid
   before) and in a fresh process (imports included), with and without the chart's imports.
+
+With --digests-only, only the digests are timed, on the store as it is (nothing folded or
+recorded, so that two trees alternating read the same store), with the median CPU seconds of
+each of their parts. --tree runs the product of another tree (a `git archive` of an older
+commit) with this script.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from pathlib import Path
 from typing import cast
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+TREE = Path(sys.argv[sys.argv.index("--tree") + 1]).resolve() if "--tree" in sys.argv[:-1] else ROOT
+sys.path.insert(0, str(TREE))
 
 from sqlalchemy import Table, func, insert, select, update  # noqa: E402
 
@@ -94,12 +100,37 @@ def record_week(store: Store, rng: random.Random, instruments: int) -> None:
         connection.execute(insert(ChangeEvent), events)
 
 
+def timed_parts(spent: dict[str, list[float]]) -> None:
+    """Time each part of `build_digest` (CPU seconds per call, into `spent`) by wrapping the
+    names policywatch.digests calls."""
+    import policywatch.digests as digests
+
+    def timed(name: str, work):
+        def run(*args, **options):
+            started = time.process_time()
+            try:
+                return work(*args, **options)
+            finally:
+                spent.setdefault(name, []).append(time.process_time() - started)
+        return run
+
+    parts = {"history": "the window's events (history)", "compose_digest": "composition (compose_digest)",
+             "draw_trend_chart": "chart drawn",
+             "build_message": "message: text and HTML parts (build_message)"}
+    for name, label in parts.items():
+        setattr(digests, name, timed(label, getattr(digests, name)))
+    digests.trend_spans.yearly_trends = timed("trends: periods and flags", digests.trend_spans.yearly_trends)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instruments", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, required=True, metavar="PATH")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--digests-only", action="store_true",
+                        help="time only the digests, on the store as it is, with their parts")
+    parser.add_argument("--tree", type=Path, help="the product of this tree instead (an older commit's)")
     args = parser.parse_args()
     path = args.keep.resolve()
     url = f"sqlite:///{path}"
@@ -119,15 +150,16 @@ def main() -> None:
     from storage import trend_spans
 
     rows = []
-    with store.transaction() as session:
-        trend_spans.reset(session)
-    cpu, wall, folded = clock(lambda: trend_spans.advance(store))
-    rows.append((f"folding every version once ({folded:,} versions)", cpu, wall))
-    cpu, wall, folded = clock(lambda: trend_spans.advance(store))
-    rows.append(("folding when nothing new was recorded", cpu, wall))
-    record_week(store, random.Random(5), instruments or 0)
-    cpu, wall, folded = clock(lambda: trend_spans.advance(store))
-    rows.append((f"folding a week of new versions ({folded:,})", cpu, wall))
+    if not args.digests_only:
+        with store.transaction() as session:
+            trend_spans.reset(session)
+        cpu, wall, folded = clock(lambda: trend_spans.advance(store))
+        rows.append((f"folding every version once ({folded:,} versions)", cpu, wall))
+        cpu, wall, folded = clock(lambda: trend_spans.advance(store))
+        rows.append(("folding when nothing new was recorded", cpu, wall))
+        record_week(store, random.Random(5), instruments or 0)
+        cpu, wall, folded = clock(lambda: trend_spans.advance(store))
+        rows.append((f"folding a week of new versions ({folded:,})", cpu, wall))
 
     subscription = Subscription(name="weekly", recipients=("analyst@example.org",), window="7d")
     rng = random.Random(11)
@@ -138,11 +170,15 @@ def main() -> None:
                                     now=since + timedelta(days=7))
 
     clock(digest(starts[0]))  # warm-up: imports, caches
+    spent: dict[str, list[float]] = {}
+    if args.digests_only:
+        timed_parts(spent)
     timings = [clock(digest(since))[:2] for since in starts]
     rows.append((f"a week's digest, message and chart, warm process (median of {args.runs})",
                  statistics.median(t[0] for t in timings), statistics.median(t[1] for t in timings)))
+    rows += [(f"— {name}", statistics.median(cpus), float("nan")) for name, cpus in spent.items()]
     store.close()
-    fresh = subprocess.run([sys.executable, "-c", FRESH.format(root=str(ROOT), url=url,
+    fresh = subprocess.run([sys.executable, "-c", FRESH.format(root=str(TREE), url=url,
                                                                since=starts[0].isoformat())],
                            capture_output=True, text=True, check=True).stdout.split()
     rows.append(("a week's digest in a fresh process, imports included", float(fresh[0]), float(fresh[1])))

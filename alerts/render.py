@@ -71,8 +71,17 @@ def _text(record: dict, key: str) -> str:
     return str(record[key]) if key in record else ""
 
 
+def _escaped(value: Any) -> str:
+    """markupsafe.escape, as a str: a text's & < > ' " written as its entities (a third of the
+    time of escape, which makes a Markup of each)."""
+    if type(value) is str:
+        return (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+                .replace("'", "&#39;").replace('"', "&#34;"))
+    return str(escape(value))
+
+
 def _html(record: dict, key: str) -> str:
-    return escape(record[key]) if key in record else ""
+    return _escaped(record[key]) if key in record else ""
 
 
 def _named(names: dict[str, str], key: Any) -> str:
@@ -129,14 +138,14 @@ def event_text(kind: str, event: dict, cancelling: set[str]) -> str:
 
 def _badge(paradigm: Any) -> str:
     """A paradigm's name on its colour."""
-    return (f'<span style="background:{escape(_named(PARADIGM_COLOURS, paradigm))};color:#ffffff;'
-            f'padding:2px 7px;border-radius:3px;">{escape(_named(PARADIGM_NAMES, paradigm))}</span>')
+    return (f'<span style="background:{_escaped(_named(PARADIGM_COLOURS, paradigm))};color:#ffffff;'
+            f'padding:2px 7px;border-radius:3px;">{_escaped(_named(PARADIGM_NAMES, paradigm))}</span>')
 
 
 def event_html(kind: str, event: dict, cancelling: set[str]) -> str:
     """One event of the HTML part, every text from the store escaped."""
     language = event.get("language")
-    lang = f' lang="{escape(language)}"' if language and language != "en" else ""
+    lang = f' lang="{_escaped(language)}"' if language and language != "en" else ""
     parts = [f'\n<tr><td style="padding:12px 28px 10px 28px;">\n  <div style="font-size:17px;'
              f'line-height:23px;"{lang}><a href="{_html(event, "url")}" style="color:#1d3557;'
              f'text-decoration:none;">{_html(event, "title")}</a></div>\n  ']
@@ -146,23 +155,24 @@ def event_html(kind: str, event: dict, cancelling: set[str]) -> str:
                      'cancel out.</div>')
     moved = ""
     if event.get("previous_url"):
-        old_url = escape(event["previous_url"])
+        old_url = _escaped(event["previous_url"])
         moved = f' · moved from <a href="{old_url}" style="color:#6c757d;">{old_url}</a>'
     parts.append(f'\n  <div style="font-family:{_SANS};font-size:12px;color:#6c757d;margin-top:3px;">'
                  f'{_html(event, "jurisdiction")} · {_html(event, "source")} · '
-                 f'{escape(event["detected_at"][:10])} · version {_html(event, "version")}{moved}</div>\n  ')
+                 f'{_escaped(event["detected_at"][:10])} · version {_html(event, "version")}'
+                 f'{moved}</div>\n  ')
     if kind == STAGE:
-        since = (f' <span style="color:#6c757d;">since {escape(event["stage_since"])}</span>'
+        since = (f' <span style="color:#6c757d;">since {_escaped(event["stage_since"])}</span>'
                  if event.get("stage_since") else "")
         parts.append(f'\n  <div style="font-family:{_SANS};font-size:13px;margin-top:6px;color:#1d3557;">'
-                     f'<b>{escape(_named(STAGE_NAMES, event.get("previous_stage") or "unknown"))}</b> '
-                     f'{_ARROW} <b>{escape(_named(STAGE_NAMES, event.get("stage")))}</b>{since}</div>\n  ')
+                     f'<b>{_escaped(_named(STAGE_NAMES, event.get("previous_stage") or "unknown"))}</b> '
+                     f'{_ARROW} <b>{_escaped(_named(STAGE_NAMES, event.get("stage")))}</b>{since}</div>\n  ')
         if event.get("stage_quote"):
             parts.append(f'<table role="presentation" cellpadding="0" cellspacing="0" style="margin-top:8px;'
                          f'width:100%;"><tr><td{lang} style="border-left:3px solid #1d3557;padding:3px 10px;'
                          f'font-size:13px;line-height:18px;color:#343a40;"><span style="font-family:{_SANS};'
                          f'font-size:11px;color:#6c757d;">{_html(event, "stage_provision")}</span><br>&ldquo;'
-                         f'{escape(event["stage_quote"])}&rdquo;</td></tr></table>')
+                         f'{_escaped(event["stage_quote"])}&rdquo;</td></tr></table>')
         parts.append("\n  \n</td></tr>\n")
         return "".join(parts)
     previous, paradigm = event.get("previous_paradigm"), event.get("paradigm")
@@ -179,7 +189,7 @@ def event_html(kind: str, event: dict, cancelling: set[str]) -> str:
             removed = evidence.get("removed")
             colour = "#adb5bd" if removed else _named(PARADIGM_COLOURS, evidence.get("paradigm"))
             said = "removed" if removed else f'{_html(evidence, "paradigm")} · {_html(evidence, "dimension")}'
-            parts.append(f'<tr><td{lang} style="border-left:3px solid {escape(colour)};padding:3px 10px;'
+            parts.append(f'<tr><td{lang} style="border-left:3px solid {_escaped(colour)};padding:3px 10px;'
                          f'font-size:13px;line-height:18px;color:#343a40;">\n    <span style="font-family:'
                          f'{_SANS};font-size:11px;color:#6c757d;">{_html(evidence, "provision")} · {said}'
                          f'</span><br>&ldquo;{_html(evidence, "quote")}&rdquo;</td></tr>\n  ')
@@ -189,10 +199,10 @@ def event_html(kind: str, event: dict, cancelling: set[str]) -> str:
     if provisions:
         parts.append(f'\n  <table role="presentation" cellpadding="0" cellspacing="0" style="margin-top:8px;'
                      f'width:100%;font-family:{_SANS};font-size:12px;">\n    ')
-        parts += [f'<tr><td style="padding:2px 0;color:#2a9d8f;"><b>+ {escape(ref)}</b> added</td></tr>'
+        parts += [f'<tr><td style="padding:2px 0;color:#2a9d8f;"><b>+ {_escaped(ref)}</b> added</td></tr>'
                   for ref in provisions.get("added", ())]
         parts.append("\n    ")
-        parts += [f'<tr><td style="padding:2px 0;color:#c1121f;"><b>&minus; {escape(ref)}</b> removed'
+        parts += [f'<tr><td style="padding:2px 0;color:#c1121f;"><b>&minus; {_escaped(ref)}</b> removed'
                   '</td></tr>' for ref in provisions.get("removed", ())]
         parts.append("\n    ")
         parts += [f'<tr><td style="padding:4px 0;"{lang}>\n      <b style="color:#1d3557;">'

@@ -15,9 +15,10 @@ from email.message import EmailMessage
 from email.policy import default
 
 import pytest
+from markupsafe import Markup, escape
 
 from alerts.compose import compose_digest, one_line
-from alerts.render import build_message, quoted_printable, render_html, render_text
+from alerts.render import _escaped, build_message, quoted_printable, render_html, render_text
 from alerts.settings import DigestFilter, SmtpSettings, Subscription
 from paradigms.trends import Flag, Period
 from policywatch.digests import as_dict, collection_paused
@@ -202,3 +203,12 @@ def test_the_collector_is_paused_for_the_build_only():
         assert not gc.isenabled()  # left as it was found
     finally:
         gc.enable()
+
+
+def test_texts_are_escaped_as_markupsafe_escapes_them():
+    rng = random.Random(4)
+    for _ in range(20000):
+        text = "".join(rng.choice("a&<>\"'é数 ;#") for _ in range(rng.randint(0, 8)))
+        assert _escaped(text) == str(escape(text))
+    for value in (None, 3, True, 2.5, Markup("<b>kept</b>")):
+        assert _escaped(value) == str(escape(value))

@@ -103,6 +103,12 @@ ERROR_STATUSES = (404, 410)  # the answers whose bodies are a site's own error p
 LONGEST_ERROR_BODY = 512 * 1024  # bytes: a longer error answer is not read
 ERROR_ANSWERS_PER_HOST = 16
 UNREAD_ERROR_ANSWERS = 4  # per host: error answers kept unread until a page needs them (≤ 2 MB)
+# Once this many items wait for the writer, it lags behind the downloads (a first crawl records
+# a page in about 100 ms and downloads far more meanwhile): the downloader then runs at most
+# LAGGING_DOWNLOADS at once until the writer has nothing left, so that pages are not held in
+# memory only to wait their turn.
+LAGGING_AT = 8
+LAGGING_DOWNLOADS = 8
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,9 @@ class RecordPipeline:
         self.closing: Any = None  # the spider's closing, once started on a fault
         self.error_answers: dict[str, list[ErrorAnswer]] = {}  # host → its 404/410s met so far
         self.unread_answers: dict[str, list[UnreadErrorAnswer]] = {}  # host → … not read yet
+        self.waiting = 0  # items handed to the writer and not written yet
+        self.lagging = False  # since LAGGING_AT waited, until none does
+        self.downloads = settings.getint("CONCURRENT_REQUESTS")  # downloads at once, not lagging
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
@@ -247,13 +256,27 @@ class RecordPipeline:
                 self.checked.append(known.id)  # a 304 of a settled instrument: no writer round trip
                 outcome = UNCHANGED
             else:
-                outcome = await asyncio.wrap_future(self.writer.submit(self.write, item))
+                self._pace(+1)
+                try:
+                    outcome = await asyncio.wrap_future(self.writer.submit(self.write, item))
+                finally:
+                    self._pace(-1)
         except StoreError as fault:
             self._stop_on_fault(fault)
             return item
         self.crawler.stats.inc_value(f"policywatch/{item.source_id}/{outcome}")
         self.crawler.signals.send_catch_log(signal=item_recorded, item=item, outcome=outcome)
         return item
+
+    def _pace(self, change: int) -> None:
+        """Count an item handed to the writer (+1) or written (-1); from LAGGING_AT waiting until
+        none does, the downloader runs LAGGING_DOWNLOADS at once, otherwise all it may."""
+        self.waiting += change
+        lagging = self.waiting >= LAGGING_AT or (self.lagging and self.waiting > 0)
+        engine = self.crawler.engine
+        if lagging != self.lagging and engine is not None:
+            engine.downloader.total_concurrency = LAGGING_DOWNLOADS if lagging else self.downloads
+            self.lagging = lagging
 
     def write(self, item: Any) -> str:
         try:

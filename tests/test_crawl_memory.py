@@ -1,5 +1,5 @@
 """What keeps a first crawl's memory down: the store migrated by a child process (Alembic never
-loaded in the crawl)."""
+loaded in the crawl), and downloads held back while the writer lags behind them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,3 +66,82 @@ def test_a_migration_failing_in_the_child_says_what_it_says_in_place(tmp_path: P
     assert answers["crawl"] == answers["other"]
     assert answers["crawl"].startswith("cannot open the store at sqlite:///STORE: ")
     assert "9999" in answers["crawl"] and "\n" not in answers["crawl"]
+
+
+
+
+HOSTS = ("127.0.0.61", "127.0.0.62", "127.0.0.63", "127.0.0.64", "127.0.0.65", "127.0.0.66")
+PAGES_PER_HOST = 45
+HOLD = 0.05  # seconds each answer is held, so that the downloads overlap
+LOCKED_FOR = 200  # pages asked for while the store is locked: 4.3 KB each, fewer than Scrapy
+# holds for the writer before it stops downloading (SCRAPER_SLOT_MAX_ACTIVE_SIZE)
+TAKEN_IN = 128 + 4 * len(HOSTS)  # requests the downloader took in before the writer lagged
+
+
+def test_downloads_wait_while_the_writer_lags_and_no_page_is_lost(tmp_path: Path):
+    """The writer is held back by a lock on the store, taken once every host's pages are being
+    downloaded and released once LOCKED_FOR pages have been asked for. The requests the
+    downloader had taken in go at the hosts' pace (4 at once each); the rest LAGGING_DOWNLOADS
+    at once, until the writer catches up; every page is recorded."""
+    from crawlers.pipelines import LAGGING_DOWNLOADS
+    from tests.conftest import run_cli
+    from tests.web.hostile import Answer, declaration, law_page, listing, start, stop
+
+    db_file = tmp_path / "store.sqlite"
+    pages = len(HOSTS) * PAGES_PER_HOST
+    hosts = start(*HOSTS)
+    lock = threading.Lock()
+    in_progress = [0]
+    locked: list[int] = []  # downloads in progress as each page was asked for, while locked
+    holding: list[sqlite3.Connection] = []
+    hosts_asked: set[str] = set()
+
+    def hold_the_store(host: str) -> None:
+        """A write lock on the store once every host was asked for a page, until LOCKED_FOR
+        pages have been asked for since."""
+        hosts_asked.add(host)
+        if holding:
+            locked.append(in_progress[0])
+            if len(locked) == LOCKED_FOR:
+                holding[0].execute("commit")
+        elif len(hosts_asked) == len(HOSTS):
+            connection = sqlite3.connect(db_file, isolation_level=None, check_same_thread=False)
+            connection.execute("begin immediate")
+            holding.append(connection)
+
+    def counting(host: str, answer: Callable[[str], Answer]) -> Callable[[str], Answer]:
+        def counted(path: str) -> Answer:
+            with lock:
+                in_progress[0] += 1
+                if path.startswith("/doc/"):
+                    hold_the_store(host)
+            try:
+                return answer(path)
+            finally:
+                with lock:
+                    in_progress[0] -= 1
+        return counted
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    try:
+        for number, host in enumerate(hosts):  # one source per host, its pages on one listing
+            paths = [f"/doc/{number}-{page}" for page in range(PAGES_PER_HOST)]
+            routes = {path: Answer(200, law_page(f"Notice {path}"), hold=HOLD) for path in paths}
+            routes["/list"] = listing(*(host.url(path) for path in paths))
+            host.reset(routes)
+            host.answer = counting(host.address, host.answer)  # type: ignore[method-assign]
+            (sources / f"s{number}.yaml").write_text(
+                declaration(f"s{number}", host.url("/list"), "listing"))
+        result = run_cli("crawl", "--quiet", "--sources", str(sources), db=f"sqlite:///{db_file}")
+    finally:
+        stop(hosts)
+        for connection in holding:
+            connection.close()
+    assert result.code == 0, result.stderr
+
+    assert len(locked) >= LOCKED_FOR
+    assert max(locked[:TAKEN_IN]) > LAGGING_DOWNLOADS, locked  # every host at once, at first
+    assert max(locked[TAKEN_IN:LOCKED_FOR]) <= LAGGING_DOWNLOADS, locked
+    history = run_cli("history", "--format", "json", db=f"sqlite:///{db_file}").json()
+    assert len(history) == pages

@@ -29,8 +29,10 @@ else:
 """
 
 
-def open_store(db_file: Path, mode: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", OPEN_STORE, f"sqlite:///{db_file}", mode],
+def open_store(db_file: Path | None, mode: str) -> dict:
+    """What opening the store said, in a process of its own (None: a store in its memory)."""
+    url = f"sqlite:///{db_file}" if db_file is not None else "sqlite://"
+    done = subprocess.run([sys.executable, "-c", OPEN_STORE, url, mode],
                           capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
     return json.loads(done.stdout)
 
@@ -51,6 +53,12 @@ def test_a_crawl_migrates_a_new_store_in_a_child_and_gets_the_same_schema(tmp_pa
     assert open_store(crawled, "crawl") == {"revision": newest_revision(), "alembic": False}
     assert open_store(other, "other") == {"revision": newest_revision(), "alembic": True}
     assert schema(crawled) == schema(other)
+
+
+def test_a_crawl_into_a_store_in_memory_migrates_it_in_place():
+    from storage.database import newest_revision
+
+    assert open_store(None, "crawl") == {"revision": newest_revision(), "alembic": True}
 
 
 def test_a_migration_failing_in_the_child_says_what_it_says_in_place(tmp_path: Path):

@@ -215,7 +215,9 @@ def migrate(engine: Engine, apart: bool = False) -> None:
     if current_revision(engine) == newest_revision():
         return
     url = engine.url
-    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    in_memory = url.get_backend_name() == "sqlite" and (
+        url.database in (None, "", ":memory:") or ":memory:" in url.database
+        or url.query.get("mode") == "memory")
     if apart and hasattr(os, "fork") and threading.active_count() == 1 and not in_memory:
         _upgrade_in_child(engine)
     else:
@@ -235,7 +237,13 @@ def _upgrade_in_child(engine: Engine) -> None:
     line."""
     engine.dispose()  # no pooled connection is shared with the child
     read, write = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no child to be had (memory, process limit): migrate here instead
+        os.close(read)
+        os.close(write)
+        _upgrade(engine)
+        return
     if pid == 0:  # the child: upgrade, say what failed, and leave without running any cleanup
         os.close(read)
         code = 0
@@ -257,7 +265,8 @@ def _upgrade_in_child(engine: Engine) -> None:
     kind, _, message = said.partition("\n")
     if kind in ("store", "transient"):
         raise StoreError(message, transient=kind == "transient")
-    raise RuntimeError(message or f"the migration process ended with status {status}")
+    raise RuntimeError(message or "the migration process ended with status "
+                       f"{os.waitstatus_to_exitcode(status)}")
 
 
 class Store:

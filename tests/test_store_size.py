@@ -27,6 +27,7 @@ from storage.compression import (
 )
 from storage.database import Store
 from storage.models import Instrument, Snapshot, Version
+from storage.runs import upsert_source
 from storage.versions import Fetch, SourceInfo, record_document, record_reextraction, snapshot_body
 
 SOURCE = SourceInfo("eu-test", "EU", "supranational", "en")
@@ -183,6 +184,58 @@ def test_classifications_are_kept_compressed_and_read_the_same_across_the_upgrad
     assert plain == before
     store.close()
     upgraded = Store(store.url)  # migrates to the newest revision again
+    with upgraded.sessions() as session:
+        assert {version.id: version.classification for version in session.scalars(select(Version))} == before
+    upgraded.close()
+
+
+def test_an_upgrade_to_compressed_classifications_stopped_midway_completes_when_run_again(store):
+    """SQLite commits each ALTER TABLE at once: an upgrade that stopped after adding the new column
+    is run again from there, and every classification reads as before."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.database import alembic_config
+
+    record(store, "https://example.eu/a")
+    with store.sessions() as session:
+        before = {version.id: version.classification for version in session.scalars(select(Version))}
+    command.downgrade(alembic_config(store.engine), "0014")
+    with store.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE versions ADD COLUMN classification_z BYTEA"
+                                if connection.dialect.name == "postgresql" else
+                                "ALTER TABLE versions ADD COLUMN classification_z BLOB"))
+    store.close()
+    upgraded = Store(store.url)
+    with upgraded.sessions() as session:
+        assert {version.id: version.classification for version in session.scalars(select(Version))} == before
+    upgraded.close()
+
+
+def test_an_sqlite_older_than_3_35_keeps_the_old_column_emptied(tmp_path, monkeypatch):
+    """SQLite drops a column itself from 3.35 on; before, the old column stays, emptied, and the
+    classifications read from the compressed one."""
+    import sqlite3
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.database import alembic_config
+
+    store = Store(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    with store.transaction() as session:
+        upsert_source(session, id="eu-test", name="Test", jurisdiction="EU", level="supranational",
+                      declaration_file=None)
+    record(store, "https://example.eu/a")
+    with store.sessions() as session:
+        before = {version.id: version.classification for version in session.scalars(select(Version))}
+    command.downgrade(alembic_config(store.engine), "0014")
+    store.close()
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    upgraded = Store(store.url)
+    with upgraded.engine.connect() as connection:
+        assert connection.execute(text("select count(*) from versions where classification is not null"
+                                       )).scalar_one() == 0
     with upgraded.sessions() as session:
         assert {version.id: version.classification for version in session.scalars(select(Version))} == before
     upgraded.close()

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from alerts.settings import Subscription
 from texts.header_safe import header_safe
+from texts.normalise import spaced_once
 from texts.vocabulary import ANNOUNCED_CHANGES as SECTIONS
 from texts.vocabulary import STAGE
 
@@ -110,23 +111,19 @@ def _one_line_text(text: str) -> str:
 
 
 def _is_one_line(text: str) -> bool:
-    """Would header_safe leave `text` as it is? A printable text (no control, separator or white
-    space but the space) with no two spaces together and none at either end is seen at once."""
-    if text.isprintable():
-        return "  " not in text and text[:1] != " " and text[-1:] != " "
-    return not _UNSAFE.search(text) and " ".join(text.split()) == text
+    """Would header_safe leave `text` as it is? A printable text is, when spaced once
+    (`texts.normalise.spaced_once`), and is seen at once."""
+    return spaced_once(text) or (not text.isprintable() and not _UNSAFE.search(text)
+                                 and " ".join(text.split()) == text)
 
 
 def _one_line_items(items: Iterable) -> list:
     """Each item on one line, the texts and plain values of an event without a call each."""
-    done = []
+    done: list = []
     for item in items:
         kind = type(item)
         if kind is str:
-            if item.isprintable() and "  " not in item and item[:1] != " " and item[-1:] != " ":
-                done.append(item)  # _is_one_line's first test, without a call for each text
-            else:
-                done.append(item if _is_one_line(item) else header_safe(item))
+            done.append(_one_line_text(item))
         elif item is None or kind is int or kind is bool:
             done.append(item)
         elif not item and (kind is list or kind is dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email import quoprimime
 from email.contentmanager import ContentManager, raw_data_manager
@@ -89,16 +90,11 @@ def _named(names: dict[str, str], key: Any) -> str:
     return names.get(key, "") if isinstance(key, str) else ""
 
 
-def _shift_words(shift: dict) -> str:
+def _shift_words(shift: dict, field: Callable[[dict, str], str] = _text) -> str:
+    """"away from …, towards …", each paradigm written by `field` (`_html` escapes it)."""
     away, towards = shift.get("away_from"), shift.get("towards")
-    return ((f"away from {_text(shift, 'away_from')}" if away else "") + (", " if away and towards else "")
-            + (f"towards {_text(shift, 'towards')}" if towards else ""))
-
-
-def _shift_words_html(shift: dict) -> str:
-    away, towards = shift.get("away_from"), shift.get("towards")
-    return ((f"away from {_html(shift, 'away_from')}" if away else "") + (", " if away and towards else "")
-            + (f"towards {_html(shift, 'towards')}" if towards else ""))
+    return ((f"away from {field(shift, 'away_from')}" if away else "") + (", " if away and towards else "")
+            + (f"towards {field(shift, 'towards')}" if towards else ""))
 
 
 def event_text(kind: str, event: dict, cancelling: set[str]) -> str:
@@ -178,7 +174,7 @@ def event_html(kind: str, event: dict, cancelling: set[str]) -> str:
     previous, paradigm = event.get("previous_paradigm"), event.get("paradigm")
     was = f'{_badge(previous)} {_ARROW} ' if previous and previous != paradigm else ""
     shift = event.get("shift")
-    shifted = (f'<span style="color:#495057;margin-left:6px;">{_shift_words_html(shift)}</span>'
+    shifted = (f'<span style="color:#495057;margin-left:6px;">{_shift_words(shift, _html)}</span>'
                if shift else "")
     parts.append(f'\n  <div style="font-family:{_SANS};font-size:12px;margin-top:6px;">\n    {was}'
                  f'{_badge(paradigm)}\n    {shifted}\n  </div>\n  ')

@@ -30,7 +30,7 @@ from storage.models import ChangeEvent, Version
 from storage.runs import upsert_source
 from storage.search import TERM, search_terms
 from storage.versions import Fetch, SourceInfo, record_document, version_stage
-from texts.normalise import _NOISE_LINE, _SPACES, _spaced_once, normalise_text
+from texts.normalise import _NOISE_LINE, _SPACES, normalise_text, spaced_once
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
@@ -182,8 +182,8 @@ EDGE_LINES = [" lead", "trail ", "two  spaces", "tab\tin", "nbsp\u00a0in", "ideo
 
 def test_a_line_kept_as_it_is_is_the_one_splitting_and_joining_gives(real_texts):
     lines = [line for text in real_texts + ODD_TEXTS for line in text.split("\n")] + EDGE_LINES
-    kept = [line for line in lines if _spaced_once(line)]
+    kept = [line for line in lines if spaced_once(line)]
     assert all(" ".join(line.split()) == line for line in kept)
-    assert len(kept) > 100 and not any(_spaced_once(line) for line in EDGE_LINES[:7])
+    assert len(kept) > 100 and not any(spaced_once(line) for line in EDGE_LINES[:7])
     for text in real_texts + ODD_TEXTS + ["\n".join(EDGE_LINES)]:
         assert normalise_text(text) == _normalised_the_long_way(text)

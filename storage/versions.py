@@ -140,7 +140,19 @@ def source_base(session: Session, source_id: str) -> Base | None:
         .where(Version.instrument_id == first, Version.number == 1))
     if first is None or base is None or base.size > BASE_MAX_BYTES or _based(base):
         return None
-    return Base(base.id, first, snapshot_body(base, first))
+    body = _BASE_BODIES.get(base.sha256)
+    if body is None:  # read once, not once per new page of the source
+        body = snapshot_body(base, first)
+        if len(_BASE_BODIES) >= BASES_KEPT:
+            del _BASE_BODIES[next(iter(_BASE_BODIES))]
+        _BASE_BODIES[base.sha256] = body
+    return Base(base.id, first, body)
+
+
+BASES_KEPT = 64  # sources whose base page a process keeps read
+# Base pages read, by the SHA-256 of their bytes (`Snapshot.sha256`): a snapshot is never
+# rewritten, and a key names its bytes, whatever the store.
+_BASE_BODIES: dict[str, bytes] = {}
 
 
 def _based(snapshot: Snapshot) -> bool:

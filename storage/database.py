@@ -19,21 +19,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import storage.search  # noqa: F401 (registers the indexing of every new version)
 from storage.runs import PidFileHeld, hold_pid_file
+from storage.store_files import (  # noqa: F401 (this module's names since before)
+    BUSY_TIMEOUT,
+    BUSY_TIMEOUT_VARIABLE,
+    MIGRATIONS,
+    StoreError,
+    busy_timeout_ms,
+    database_url,
+    default_database_url,
+    newest_revision,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
-
-MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class StoreError(RuntimeError):
-    """The database cannot be opened or used; the message says which and why. `transient`: the
-    fault may pass by itself (busy, full, a server away), so a long-running process retries."""
-
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient
-
 
 _DAMAGED = ("is damaged", "restore it from a backup or move it away and crawl again")
 _BUSY = ("is busy", "another policywatch process is writing to it; wait for it to finish or "
@@ -102,36 +100,6 @@ def store_name(url: str) -> str:
     return str(file) if file is not None else make_url(url).render_as_string(hide_password=True)
 
 
-def default_database_url() -> str:
-    folder = Path(user_data_dir("policywatch", appauthor=False))
-    return f"sqlite:///{folder / 'policywatch.sqlite'}"
-
-
-def database_url(explicit: str | None = None) -> str:
-    return explicit or os.environ.get("POLICYWATCH_DB") or default_database_url()
-
-
-BUSY_TIMEOUT = 30.0  # seconds a statement waits for another process's write lock on a SQLite store
-BUSY_TIMEOUT_VARIABLE = "POLICYWATCH_BUSY_TIMEOUT"  # seconds, instead of BUSY_TIMEOUT
-
-
-def busy_timeout_ms() -> int:
-    """How long, in milliseconds (SQLite's `busy_timeout`), a statement waits for another writer
-    of a SQLite store before the store is reported busy: `POLICYWATCH_BUSY_TIMEOUT` seconds, else
-    BUSY_TIMEOUT."""
-    value = os.environ.get(BUSY_TIMEOUT_VARIABLE, "").strip()
-    if not value:
-        return round(BUSY_TIMEOUT * 1000)
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 86_400:
-        raise StoreError(f"{BUSY_TIMEOUT_VARIABLE}: {value!r} is not a number of seconds "
-                         f"from 0 to 86400")
-    return round(seconds * 1000)
-
-
 def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
     """The connect hook that sets a new SQLite connection's pragmas."""
 
@@ -188,12 +156,6 @@ def alembic_config(engine: Engine) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
-
-
-def newest_revision() -> str:
-    """The newest migration's revision, from the file names (`0012_trend_spans.py`: the history
-    is one numbered line, which tests/test_schema.py checks against Alembic's own reading)."""
-    return max(path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def current_revision(engine: Engine) -> str | None:

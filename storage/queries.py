@@ -7,10 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, case, func, inspect, or_, select, text
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, func, inspect, select, text
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage import history_sql
+from storage.history_sql import (  # noqa: F401 (HistoryFilter and utc_today: this module's names since before)
+    HistoryFilter,
+    read_history,
+    utc_today,
+)
 from storage.models import (
     ChangeEvent,
     CrawlRun,
@@ -24,8 +30,8 @@ from storage.models import (
     Source,
     Version,
 )
-from storage.search import found_often, matching_versions
-from texts.vocabulary import ADOPTED, EXTRACTION, IN_FORCE, REPEALED, STAGE, UNKNOWN_STAGE
+from storage.readers import SessionReader
+from texts.vocabulary import ADOPTED, EXTRACTION, IN_FORCE, REPEALED, UNKNOWN_STAGE
 
 
 @dataclass(frozen=True)
@@ -71,26 +77,6 @@ def entry_page_cache(session: Session, source_ids: list[str]) -> dict[str, Entry
     return {page.url: page for page in pages}
 
 
-@dataclass(frozen=True)
-class HistoryFilter:
-    since: datetime | None = None
-    until: datetime | None = None
-    jurisdictions: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-    changes: tuple[str, ...] = ()
-    paradigms: tuple[str, ...] = ()
-    stages: tuple[str, ...] = ()  # the stage as of `today` (effective_stage_sql)
-    search: str | None = None
-    include_technical: bool = False
-    include_baseline: bool = True
-    limit: int | None = None
-    today: date | None = None  # what stages are reckoned against (default: today, UTC)
-
-
-def utc_today() -> date:
-    return datetime.now(UTC).date()
-
-
 def effective_stage_sql(stage: Any, lifecycle: Any, today: date) -> ColumnElement[str]:
     """paradigms.lifecycle.effective_stage in SQL, for filters on both databases: a repeal still
     to come when the version was read (the lifecycle's `until`) on or before `today` is
@@ -102,125 +88,10 @@ def effective_stage_sql(stage: Any, lifecycle: Any, today: date) -> ColumnElemen
                 else_=func.coalesce(stage, UNKNOWN_STAGE))
 
 
-_EVENT_COLUMNS = (Instrument.uid, Instrument.source_id, Instrument.jurisdiction, Instrument.level,
-                  Instrument.language, Instrument.title, ChangeEvent.url, ChangeEvent.kind,
-                  ChangeEvent.detected_at, ChangeEvent.version_number, ChangeEvent.baseline,
-                  ChangeEvent.paradigm, ChangeEvent.previous_paradigm, ChangeEvent.stage,
-                  ChangeEvent.previous_stage, ChangeEvent.previous_url, ChangeEvent.provisions,
-                  ChangeEvent.shift)
-
-
 def history(session: Session, where: HistoryFilter) -> list[dict]:
-    """Change events, newest first, as the JSON objects of DESIGN.md §3 (read as rows of the
-    columns they need, not as objects: a week's 5,000 events cost half as much)."""
-    today = where.today or utc_today()
-    stage = effective_stage_sql(ChangeEvent.stage, Version.lifecycle, today)
-    quoted = case((ChangeEvent.kind == STAGE, Version.lifecycle))  # a stage event quotes its lifecycle
-    query = (select(*_EVENT_COLUMNS, stage, quoted)
-             .join(Instrument, ChangeEvent.instrument_id == Instrument.id)
-             .outerjoin(Version, (Version.instrument_id == ChangeEvent.instrument_id)
-                        & (Version.number == ChangeEvent.version_number))
-             .order_by(ChangeEvent.detected_at.desc(), ChangeEvent.id.desc()))
-    own: list[ColumnElement[bool]] = []  # conditions on the event's own columns
-    if where.since:
-        own.append(ChangeEvent.detected_at >= where.since)
-    if where.until:
-        own.append(ChangeEvent.detected_at < where.until)
-    if where.jurisdictions:
-        own.append(ChangeEvent.jurisdiction.in_(where.jurisdictions))
-    if where.changes:
-        own.append(ChangeEvent.kind.in_(where.changes))
-    elif not where.include_technical:
-        own.append(ChangeEvent.kind != "technical")
-    if not where.include_baseline:
-        own.append(ChangeEvent.baseline.is_(False))
-    if where.paradigms:
-        labels = [p for p in where.paradigms if p != "unknown"]
-        condition: ColumnElement[bool] = ChangeEvent.paradigm.in_(labels)
-        if "unknown" in where.paradigms:
-            condition = or_(condition, ChangeEvent.paradigm.is_(None),
-                            ChangeEvent.paradigm == "unknown")
-        own.append(condition)
-    query = query.where(*own)
-    if where.sources:
-        query = query.where(Instrument.source_id.in_(where.sources))
-    if where.stages:
-        query = query.where(stage.in_(where.stages))
-    if where.search:
-        versions = matching_versions(session.get_bind().dialect.name, where.search)
-        if versions is None:
-            return []
-        walked = (_newest_matching(session, query, own, versions, where.limit)
-                  if where.limit and found_often(session.connection(), where.search) else None)
-        if walked is not None:
-            return [event_json(row) for row in walked]
-        query = query.where(ChangeEvent.instrument_id.in_(
-            select(Version.instrument_id).where(Version.id.in_(versions))))
-    if where.limit:
-        query = query.limit(where.limit)
-    return [event_json(row) for row in session.execute(query)]
-
-
-WALKED = 30  # events a search for a common phrase walks per event asked for, before it sorts
-
-
-def _newest_matching(session: Session, query: Select, own: list[ColumnElement[bool]], versions: Select,
-                     limit: int) -> list[Row] | None:
-    """The first `limit` rows of `query` whose instrument has one of `versions`, or None.
-
-    SQLite walks newest first the events since the time of the (`limit` × WALKED)-th newest
-    event meeting `own` (the conditions on the events' own columns), looks up each one's
-    versions in the index by instrument and tests them against the matching versions, read
-    once. Those are all the events of `query` since that time, each before every older one, so
-    the rows found are the first rows of the whole search. None when fewer than `limit` are
-    found there (a phrase common elsewhere but rare under these filters): the caller then sorts
-    the events of the matching instruments instead."""
-    boundary = session.scalar(select(ChangeEvent.detected_at).where(*own)
-                              .order_by(ChangeEvent.detected_at.desc())
-                              .offset(limit * WALKED - 1).limit(1))
-    searched = aliased(Version)
-    walk = query.where(select(searched.id).where(searched.instrument_id == ChangeEvent.instrument_id,
-                                                 searched.id.in_(versions)).exists())
-    if boundary is not None:
-        walk = walk.where(ChangeEvent.detected_at >= boundary)
-    rows = list(session.execute(walk.limit(limit)))
-    return rows if len(rows) == limit or boundary is None else None
-
-
-def event_json(row: Row) -> dict:
-    """One event as the JSON of DESIGN.md §3, from a row of `_EVENT_COLUMNS`, its version's stage
-    as of today and, on a `stage` event, the lifecycle that decided it (quoted)."""
-    (uid, source, jurisdiction, level, language, title, url, kind, detected_at, version_number, baseline,
-     paradigm, previous_paradigm, event_stage, previous_stage, previous_url, provisions, shift, stage,
-     lifecycle) = row
-    record: dict[str, Any] = {
-        "instrument": uid,
-        "source": source,
-        "jurisdiction": jurisdiction,
-        "level": level,
-        "language": language,
-        "title": title,
-        "url": url,
-        "change": kind,
-        "detected_at": detected_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "version": version_number,
-        "baseline": baseline,
-        "paradigm": paradigm or "unknown",
-        "previous_paradigm": previous_paradigm,
-        "stage": stage or event_stage or UNKNOWN_STAGE,
-    }
-    if kind == STAGE:
-        record["previous_stage"] = previous_stage
-        record["stage_quote"] = (lifecycle or {}).get("quote", "")
-        record["stage_provision"] = (lifecycle or {}).get("provision", "")
-        record["stage_since"] = (lifecycle or {}).get("since")
-    if previous_url:
-        record["previous_url"] = previous_url
-    if kind in ("amended", "restored", "technical") and provisions is not None:
-        record["provisions"] = provisions
-    if shift:
-        record["shift"] = shift
-    return record
+    """Change events, newest first, as the JSON objects of DESIGN.md §3: the one history query
+    (storage/history_sql.py), run in the session."""
+    return read_history(SessionReader(session), where)
 
 
 def find_instrument(session: Session, key: str) -> Instrument | None:
@@ -246,13 +117,12 @@ def instrument_events(session: Session, instrument_id: int) -> list[ChangeEvent]
 
 def known_jurisdictions(session: Session) -> list[str]:
     """The jurisdictions the store holds instruments of, sorted."""
-    return list(session.scalars(select(Instrument.jurisdiction).distinct()
-                                .order_by(Instrument.jurisdiction)))
+    return history_sql.known_jurisdictions(SessionReader(session))
 
 
 def known_source_ids(session: Session) -> list[str]:
     """The ids of the sources the store knows, sorted."""
-    return list(session.scalars(select(Source.id).order_by(Source.id)))
+    return history_sql.known_source_ids(SessionReader(session))
 
 
 def last_digest_end(session: Session, subscription: str) -> datetime | None:

@@ -1,9 +1,10 @@
 """Full-text search over every stored version, with each database's own index.
 
-Text is turned into search terms here, the same way for both databases: lower-cased words, and
-each Chinese, Japanese, Korean or Thai character a term of its own (those scripts do not put
-spaces between words). A search is the phrase of its terms, the last one a prefix: "four years"
-finds "four years" and "four yearsʼ"; "个人信息出境" finds that run of characters anywhere.
+Text is turned into search terms the same way for both databases (storage/search_terms.py):
+lower-cased words, and each Chinese, Japanese, Korean or Thai character a term of its own (those
+scripts do not put spaces between words). A search is the phrase of its terms, the last one a
+prefix: "four years" finds "four years" and "four yearsʼ"; "个人信息出境" finds that run of
+characters anywhere.
 
 - SQLite: an FTS5 table `version_search` without stored content (row id = version id × 1000 +
   chunk), tokenised by unicode61.
@@ -14,37 +15,28 @@ Texts are indexed in chunks of CHUNK terms overlapping by OVERLAP, so that Postg
 positions (capped at 16,383) never run out on a long statute; a phrase of up to OVERLAP terms is
 whole in some chunk. Every version is indexed as it is inserted (a mapper event below).
 
-A search finds the events of every instrument with a matching version, newest first. On SQLite a
-phrase found in many chunks (`found_often`) is answered by walking the events newest first and
-testing each against the matching instruments, read once; a rarer one by sorting the events of
-its few instruments. Both give the same rows.
+A search finds the events of every instrument with a matching version, newest first: the history
+query (storage/history_sql.py) writes its plans, for both databases.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Select, event, select, text
+from sqlalchemy import Connection, TextClause, event, text
 
+from storage import history_sql
 from storage.models import Version
+from storage.readers import SessionReader
+from storage.search_terms import (  # noqa: F401 (this module's names since before)
+    ROWS_PER_VERSION,
+    TERM,
+    UNSPACED,
+    search_terms,
+)
 
 CHUNK = 4000
 OVERLAP = 64
-ROWS_PER_VERSION = 1000  # SQLite row id = version id * ROWS_PER_VERSION + chunk number
-FOUND_OFTEN = 1000  # matching chunks from which a search walks the events newest first
-
-# Scripts written without spaces between words: kana, CJK ideographs, Hangul, Thai.
-UNSPACED = r"\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-TERM = re.compile(rf"[{UNSPACED}]|[^\W_{UNSPACED}]+")
-_ANY_UNSPACED = re.compile(rf"[{UNSPACED}]")
-_WORD = re.compile(r"[^\W_]+")  # TERM for a text without unspaced scripts, a seventh faster
-
-
-def search_terms(value: str) -> list[str]:
-    """The terms of a text, in order."""
-    lowered = value.lower()
-    return (TERM if _ANY_UNSPACED.search(lowered) else _WORD).findall(lowered)
 
 
 def chunks(terms: list[str]) -> list[str]:
@@ -72,36 +64,19 @@ def index_versions(connection: Connection, versions: Iterable[tuple[int, str, st
                             for version_id, n, part in parts])
 
 
-def matching_versions(dialect: str, needle: str) -> Select | None:
-    """SELECT of the ids of versions whose title or text contains the phrase; None when the
-    needle has no searchable term (punctuation only)."""
-    terms = search_terms(needle)
-    if not terms:
-        return None
-    if dialect == "postgresql":
-        query = " <-> ".join(terms) + ":*"
-        return (select(text("version_id")).select_from(text("version_search"))
-                .where(text("terms @@ to_tsquery('simple', :query)").bindparams(query=query)))
-    query = '"' + " ".join(terms) + '"*'
-    return (select(text(f"rowid / {ROWS_PER_VERSION}")).select_from(text("version_search"))
-            .where(text("version_search MATCH :query").bindparams(query=query)))
+def matching_versions(dialect: str, needle: str) -> TextClause | None:
+    """SELECT of the ids of versions whose title or text contains the phrase (the history
+    query's own, storage/history_sql.py); None when the needle has no searchable term
+    (punctuation only)."""
+    bound = history_sql.Statement("")
+    found = history_sql.matching_versions(dialect, needle, bound)
+    return None if found is None else text(found).bindparams(**bound.params)
 
 
 def found_often(connection: Connection, needle: str) -> bool:
-    """Whether SQLite's index holds the phrase, its last term taken whole, in at least
-    FOUND_OFTEN chunks. Such a phrase is in many instruments: their newest events come soonest
-    by walking the events newest first, testing each against the matching instruments read
-    once, rather than by sorting every event of every matching instrument. Only the plan
-    depends on it, never the rows; the last term is taken whole because FTS5 reads every word a
-    prefix stands for before it returns a first row. Always False on PostgreSQL, whose planner
-    weighs the two plans itself."""
-    terms = search_terms(needle)
-    if not terms or connection.dialect.name != "sqlite":
-        return False
-    found = connection.execute(text("SELECT count(*) FROM (SELECT rowid FROM version_search "
-                                    "WHERE version_search MATCH :query LIMIT :often)"),
-                               {"query": '"' + " ".join(terms) + '"', "often": FOUND_OFTEN}).scalar_one()
-    return found >= FOUND_OFTEN
+    """Whether SQLite's index holds the phrase in at least FOUND_OFTEN chunks
+    (storage.history_sql.found_often); always False on PostgreSQL."""
+    return history_sql.found_often(SessionReader(connection), needle)
 
 
 def create_index(connection: Connection) -> None:

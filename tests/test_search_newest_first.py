@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, select
 
 from policywatch.web.reads import history_page
-from storage import queries, search
+from storage import history_sql
 from storage.database import Store
 from storage.models import ChangeEvent, Instrument, Source, Version
 from storage.queries import HistoryFilter, history
@@ -159,7 +159,7 @@ def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 @pytest.fixture
 def walking(monkeypatch: pytest.MonkeyPatch) -> None:
     """A threshold small enough for this store's common phrases to take the walk."""
-    monkeypatch.setattr(search, "FOUND_OFTEN", 10)
+    monkeypatch.setattr(history_sql, "FOUND_OFTEN", 10)
 
 
 def test_the_generated_store_makes_the_walk_pass_over_many_events(generated, walking):
@@ -233,7 +233,7 @@ def test_every_filter_and_limit_gives_the_reference_rows(generated, plan, reques
     if plan != "sorted":
         request.getfixturevalue("walking")
     if plan == "short walks":  # most walks end before the page is full and the events are sorted
-        monkeypatch.setattr(queries, "WALKED", 2)
+        monkeypatch.setattr(history_sql, "WALKED", 2)
     ran = statements
     compared = nonempty = 0
     answers: Counter[str] = Counter()

@@ -1,0 +1,337 @@
+"""The history query (`policywatch history`, the web view, the digests) as SQL text, built by
+pure functions from a HistoryFilter for one database ('sqlite' or 'postgresql'), and run through
+any Reader: the standard library's sqlite3 on a current SQLite store (storage/readers.py), a
+SQLAlchemy session everywhere else (storage.queries.history). One query for both; no SQLAlchemy
+here, so that the command line answers without loading it.
+
+A search finds the events of every instrument with a matching version, newest first. On SQLite a
+phrase found in many chunks (`found_often`) is answered by walking the events newest first and
+testing each against the matching instruments, read once (`walk`); a rarer one by sorting the
+events of its few instruments (`sorted_events`). Both give the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from storage.search_terms import ROWS_PER_VERSION, search_terms
+from texts.vocabulary import ADOPTED, IN_FORCE, REPEALED, STAGE, UNKNOWN_STAGE
+
+WALKED = 30  # events a search for a common phrase walks per event asked for, before it sorts
+FOUND_OFTEN = 1000  # matching chunks from which a search walks the events newest first
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    since: datetime | None = None
+    until: datetime | None = None
+    jurisdictions: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+    paradigms: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()  # the stage as of `today` (effective_stage)
+    search: str | None = None
+    include_technical: bool = False
+    include_baseline: bool = True
+    limit: int | None = None
+    today: date | None = None  # what stages are reckoned against (default: today, UTC)
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+class Reader(Protocol):
+    """Rows of SQL text with named `:params`, on one database."""
+
+    dialect: str  # 'sqlite' or 'postgresql'
+
+    def rows(self, sql: str, params: dict[str, Any] | None = None) -> Sequence[Sequence[Any]]: ...
+
+    def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any: ...
+
+
+@dataclass
+class Statement:
+    """SQL text and the values of its named parameters."""
+
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, value: Any) -> str:
+        """A new parameter holding `value`, as it is written in the SQL (`:p3`)."""
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def bind_all(self, values: Iterable[Any]) -> str:
+        """An IN list of new parameters (`:p0, :p1`)."""
+        return ", ".join(self.bind(value) for value in values)
+
+
+def lifecycle_field(dialect: str, lifecycle: str, name: str) -> str:
+    """A text field of a JSON lifecycle column (its `since`, its `until`), NULL when missing."""
+    if dialect == "postgresql":
+        return f"CAST(({lifecycle} ->> '{name}') AS VARCHAR)"
+    return f"CAST(JSON_EXTRACT({lifecycle}, '$.\"{name}\"') AS VARCHAR)"
+
+
+def effective_stage(dialect: str, stage: str, lifecycle: str, today: str) -> str:
+    """paradigms.lifecycle.effective_stage in SQL (`today` an ISO date or its parameter): a repeal
+    still to come when the version was read (the lifecycle's `until`) on or before `today` is
+    `repealed`; `adopted` with an entry into force (the lifecycle's `since`) on or before `today`
+    is `in_force`; NULL is `unknown`."""
+    since, until = lifecycle_field(dialect, lifecycle, "since"), lifecycle_field(dialect, lifecycle, "until")
+    return (f"CASE WHEN ({until} IS NOT NULL AND {until} <= {today}) THEN '{REPEALED}' "
+            f"WHEN ({stage} = '{ADOPTED}' AND {since} IS NOT NULL AND {since} <= {today}) "
+            f"THEN '{IN_FORCE}' ELSE coalesce({stage}, '{UNKNOWN_STAGE}') END")
+
+
+def moment(dialect: str, value: datetime) -> Any:
+    """A naive UTC time as a parameter compared with a DATETIME column: SQLite keeps them as the
+    text SQLAlchemy writes, to the microsecond."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else value
+
+
+def matching_versions(dialect: str, needle: str, query: Statement) -> str | None:
+    """SELECT of the ids of versions whose title or text contains the phrase of the needle's
+    terms, the last one a prefix, its match binding a parameter of `query`; None when the
+    needle has no searchable term (punctuation only)."""
+    terms = search_terms(needle)
+    if not terms:
+        return None
+    if dialect == "postgresql":
+        phrase = query.bind(" <-> ".join(terms) + ":*")
+        return f"SELECT version_id FROM version_search WHERE terms @@ to_tsquery('simple', {phrase})"
+    phrase = query.bind('"' + " ".join(terms) + '"*')
+    return f"SELECT rowid / {ROWS_PER_VERSION} FROM version_search WHERE version_search MATCH {phrase}"
+
+
+def found_often_statement(dialect: str, needle: str) -> Statement | None:
+    """The count of SQLite's index chunks holding the phrase, its last term taken whole, up to
+    FOUND_OFTEN; None on PostgreSQL, whose planner weighs the two plans itself, or for a needle
+    without a searchable term."""
+    terms = search_terms(needle)
+    if not terms or dialect != "sqlite":
+        return None
+    query = Statement("")
+    phrase, often = query.bind('"' + " ".join(terms) + '"'), query.bind(FOUND_OFTEN)
+    query.sql = (f"SELECT count(*) FROM (SELECT rowid FROM version_search "
+                 f"WHERE version_search MATCH {phrase} LIMIT {often})")
+    return query
+
+
+def found_often(reader: Reader, needle: str) -> bool:
+    """Whether SQLite's index holds the phrase, its last term taken whole, in at least
+    FOUND_OFTEN chunks. Such a phrase is in many instruments: their newest events come soonest
+    by walking the events newest first, testing each against the matching instruments read
+    once, rather than by sorting every event of every matching instrument. Only the plan
+    depends on it, never the rows; the last term is taken whole because FTS5 reads every word a
+    prefix stands for before it returns a first row. Always False on PostgreSQL."""
+    counted = found_often_statement(reader.dialect, needle)
+    return counted is not None and reader.scalar(counted.sql, counted.params) >= FOUND_OFTEN
+
+
+EVENT_COLUMNS = ("instruments.uid", "instruments.source_id", "instruments.jurisdiction",
+                 "instruments.level", "instruments.language", "instruments.title", "change_events.url",
+                 "change_events.kind", "change_events.detected_at", "change_events.version_number",
+                 "change_events.baseline", "change_events.paradigm", "change_events.previous_paradigm",
+                 "change_events.stage", "change_events.previous_stage", "change_events.previous_url",
+                 "change_events.provisions", "change_events.shift")
+EVENTS = ("FROM change_events JOIN instruments ON change_events.instrument_id = instruments.id "
+          "LEFT OUTER JOIN versions ON versions.instrument_id = change_events.instrument_id "
+          "AND versions.number = change_events.version_number")
+NEWEST_FIRST = "ORDER BY change_events.detected_at DESC, change_events.id DESC"
+
+
+@dataclass
+class HistoryQuery:
+    """The parts of one history query: its columns, the conditions on the events' own columns
+    (`own`), those on the joined rows (`joined`), and the parameters of both."""
+
+    columns: str
+    own: list[str]
+    joined: list[str]
+    params: Statement
+
+
+def history_query(dialect: str, where: HistoryFilter, today: date) -> HistoryQuery:
+    """The history query of `where` on `dialect`, stages reckoned as of `today`."""
+    bound = Statement("")
+    today_param = bound.bind(today.isoformat())
+    stage = effective_stage(dialect, "change_events.stage", "versions.lifecycle", today_param)
+    quoted = f"CASE WHEN (change_events.kind = '{STAGE}') THEN versions.lifecycle END"
+    own: list[str] = []
+    if where.since:
+        own.append(f"change_events.detected_at >= {bound.bind(moment(dialect, where.since))}")
+    if where.until:
+        own.append(f"change_events.detected_at < {bound.bind(moment(dialect, where.until))}")
+    if where.jurisdictions:
+        own.append(f"change_events.jurisdiction IN ({bound.bind_all(where.jurisdictions)})")
+    if where.changes:
+        own.append(f"change_events.kind IN ({bound.bind_all(where.changes)})")
+    elif not where.include_technical:
+        own.append("change_events.kind != 'technical'")
+    if not where.include_baseline:
+        own.append("change_events.baseline IS " + ("false" if dialect == "postgresql" else "0"))
+    if where.paradigms:
+        labels = [p for p in where.paradigms if p != "unknown"]
+        condition = f"change_events.paradigm IN ({bound.bind_all(labels)})" if labels else "1 != 1"
+        if "unknown" in where.paradigms:
+            condition = (f"({condition} OR change_events.paradigm IS NULL "
+                         "OR change_events.paradigm = 'unknown')")
+        own.append(condition)
+    joined: list[str] = []
+    if where.sources:
+        joined.append(f"instruments.source_id IN ({bound.bind_all(where.sources)})")
+    if where.stages:
+        joined.append(f"{stage} IN ({bound.bind_all(where.stages)})")
+    return HistoryQuery(", ".join([*EVENT_COLUMNS, stage, quoted]), own, joined, bound)
+
+
+def _where(conditions: list[str]) -> str:
+    return f"WHERE {' AND '.join(conditions)} " if conditions else ""
+
+
+def _finished(query: HistoryQuery, conditions: list[str], limit: int | None,
+              statement: Statement | None = None) -> Statement:
+    """The query's events meeting `conditions` (with the parameters of `statement`, when
+    given), newest first, at most `limit`."""
+    statement = statement or Statement("", dict(query.params.params))
+    cut = f" LIMIT {statement.bind(limit)}" if limit else ""
+    statement.sql = f"SELECT {query.columns} {EVENTS} {_where(conditions)}{NEWEST_FIRST}{cut}"
+    return statement
+
+
+def sorted_events(query: HistoryQuery, versions: str | None, limit: int | None) -> Statement:
+    """Every event of the query (of an instrument with one of `versions`), sorted, then cut."""
+    conditions = [*query.own, *query.joined]
+    if versions is not None:
+        conditions.append("change_events.instrument_id IN (SELECT versions.instrument_id "
+                          f"FROM versions WHERE versions.id IN ({versions}))")
+    return _finished(query, conditions, limit)
+
+
+def walk_boundary(query: HistoryQuery, limit: int) -> Statement:
+    """The time of the (`limit` × WALKED)-th newest event meeting the query's own conditions."""
+    statement = Statement("", dict(query.params.params))
+    offset = statement.bind(limit * WALKED - 1)
+    statement.sql = (f"SELECT change_events.detected_at FROM change_events {_where(query.own)}"
+                     f"ORDER BY change_events.detected_at DESC LIMIT 1 OFFSET {offset}")
+    return statement
+
+
+def walk(query: HistoryQuery, versions: str, boundary: Any, limit: int) -> Statement:
+    """The first `limit` events of the query since `boundary` (all when None), newest first,
+    each tested against `versions` by its instrument's versions."""
+    statement = Statement("", dict(query.params.params))
+    conditions = [*query.own, *query.joined,
+                  "EXISTS (SELECT searched.id FROM versions AS searched "
+                  "WHERE searched.instrument_id = change_events.instrument_id "
+                  f"AND searched.id IN ({versions}))"]
+    if boundary is not None:
+        conditions.append(f"change_events.detected_at >= {statement.bind(boundary)}")
+    return _finished(query, conditions, limit, statement)
+
+
+def read_history(reader: Reader, where: HistoryFilter) -> list[dict]:
+    """Change events, newest first, as the JSON objects of DESIGN.md §3 (read as rows of the
+    columns they need, not as objects: a week's 5,000 events cost half as much)."""
+    query = history_query(reader.dialect, where, where.today or utc_today())
+    versions = None
+    if where.search:
+        versions = matching_versions(reader.dialect, where.search, query.params)
+        if versions is None:
+            return []
+        walked = (_newest_matching(reader, query, versions, where.limit)
+                  if where.limit and found_often(reader, where.search) else None)
+        if walked is not None:
+            return [event_json(row) for row in walked]
+    statement = sorted_events(query, versions, where.limit)
+    return [event_json(row) for row in reader.rows(statement.sql, statement.params)]
+
+
+def _newest_matching(reader: Reader, query: HistoryQuery, versions: str,
+                     limit: int) -> Sequence[Sequence[Any]] | None:
+    """The first `limit` rows of the query whose instrument has one of `versions`, or None.
+
+    SQLite walks newest first the events since the time of the (`limit` × WALKED)-th newest
+    event meeting the conditions on the events' own columns, looks up each one's versions in
+    the index by instrument and tests them against the matching versions, read once. Those are
+    all the events of the query since that time, each before every older one, so the rows found
+    are the first rows of the whole search. None when fewer than `limit` are found there (a
+    phrase common elsewhere but rare under these filters): the caller then sorts the events of
+    the matching instruments instead."""
+    bounding = walk_boundary(query, limit)
+    boundary = reader.scalar(bounding.sql, bounding.params)
+    walking = walk(query, versions, boundary, limit)
+    rows = reader.rows(walking.sql, walking.params)
+    return rows if len(rows) == limit or boundary is None else None
+
+
+KNOWN_JURISDICTIONS = "SELECT DISTINCT jurisdiction FROM instruments ORDER BY jurisdiction"
+KNOWN_SOURCE_IDS = "SELECT id FROM sources ORDER BY id"
+
+
+def known_jurisdictions(reader: Reader) -> list[str]:
+    """The jurisdictions the store holds instruments of, sorted."""
+    return [jurisdiction for (jurisdiction,) in reader.rows(KNOWN_JURISDICTIONS)]
+
+
+def known_source_ids(reader: Reader) -> list[str]:
+    """The ids of the sources the store knows, sorted."""
+    return [source_id for (source_id,) in reader.rows(KNOWN_SOURCE_IDS)]
+
+
+def stored_json(value: Any) -> Any:
+    """A JSON column as Python: decoded already (PostgreSQL's drivers) or its text (SQLite)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def stored_time(value: Any) -> datetime:
+    """A DATETIME column as a datetime: one already, or SQLite's 'YYYY-MM-DD HH:MM:SS[.ffffff]'."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def event_json(row: Sequence[Any]) -> dict:
+    """One event as the JSON of DESIGN.md §3, from a row of EVENT_COLUMNS, its version's stage as
+    of today and, on a `stage` event, the lifecycle that decided it (quoted); the same from
+    either driver."""
+    (uid, source, jurisdiction, level, language, title, url, kind, detected_at, version_number, baseline,
+     paradigm, previous_paradigm, event_stage, previous_stage, previous_url, provisions, shift, stage,
+     lifecycle) = row
+    record: dict[str, Any] = {
+        "instrument": uid,
+        "source": source,
+        "jurisdiction": jurisdiction,
+        "level": level,
+        "language": language,
+        "title": title,
+        "url": url,
+        "change": kind,
+        "detected_at": stored_time(detected_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "version": version_number,
+        "baseline": None if baseline is None else bool(baseline),
+        "paradigm": paradigm or "unknown",
+        "previous_paradigm": previous_paradigm,
+        "stage": stage or event_stage or UNKNOWN_STAGE,
+    }
+    if kind == STAGE:
+        quoted = stored_json(lifecycle) or {}
+        record["previous_stage"] = previous_stage
+        record["stage_quote"] = quoted.get("quote", "")
+        record["stage_provision"] = quoted.get("provision", "")
+        record["stage_since"] = quoted.get("since")
+    if previous_url:
+        record["previous_url"] = previous_url
+    provisions = stored_json(provisions)
+    if kind in ("amended", "restored", "technical") and provisions is not None:
+        record["provisions"] = provisions
+    shift = stored_json(shift)
+    if shift:
+        record["shift"] = shift
+    return record

@@ -21,6 +21,7 @@ from texts.durations import parse_interval
 if TYPE_CHECKING:  # the store and the catalogue are imported by the commands that use them
     from crawlers.catalogue import Catalogue, Source
     from storage.database import Store
+    from storage.readers import SqliteReader
 
 
 @dataclass
@@ -34,7 +35,7 @@ class App:
     @property
     def database_url(self) -> str:
         """The store's URL: --db (a URL or a file path), else the configuration, else the default."""
-        from storage.database import database_url
+        from storage.store_files import database_url
 
         return database_url(store_url(self.db_flag) if self.db_flag else self.config.db)
 
@@ -57,6 +58,14 @@ class App:
             except StoreError as exc:
                 raise click.ClickException(str(exc)) from None
         return self.opened
+
+    def sqlite_reader(self) -> SqliteReader | None:
+        """A read-only connection of the standard library's sqlite3 to the store, when it is a
+        SQLite file that exists and needs no migration and the store is not open yet: a read
+        through it answers without loading SQLAlchemy. None otherwise: `store()` opens it."""
+        from storage.readers import current_sqlite_reader
+
+        return None if self.opened is not None else current_sqlite_reader(self.database_url)
 
     def close(self) -> None:
         if self.opened is not None:
@@ -101,8 +110,8 @@ def is_store_error(error: BaseException) -> bool:
     """Whether `error` is the store's one-line StoreError (a damaged, busy, read-only or full
     store). Only a command that opened the store can meet one, so the store's module is looked up
     among those loaded rather than imported: `policywatch --help` stays quick."""
-    database = sys.modules.get("storage.database")
-    return database is not None and isinstance(error, database.StoreError)
+    store_files = sys.modules.get("storage.store_files")
+    return store_files is not None and isinstance(error, store_files.StoreError)
 
 
 def pass_app(command: Callable[Concatenate[App, P], R]) -> Callable[P, R]:

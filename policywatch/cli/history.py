@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -13,11 +14,13 @@ from texts.vocabulary import CHANGE_KINDS, PARADIGM_CHOICES, STAGE, STAGES
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from storage.history_sql import Reader
     from storage.models import Instrument
     from texts.provision_diffs import ProvisionChange
 
 HISTORY_COLUMNS = ["detected_at", "change", "source", "jurisdiction", "version", "stage", "instrument",
                    "title"]
+T = TypeVar("T")
 REFS_SHOWN = 6
 QUOTE_SHOWN = 120
 
@@ -52,19 +55,25 @@ def history(app: App, since: str | None, until: str | None, jurisdiction: tuple[
       policywatch history --since 2025-01-01 --jurisdiction CN --change amended --format json
       policywatch history --change stage --stage adopted
     """
-    from storage.queries import HistoryFilter, known_jurisdictions, known_source_ids
-    from storage.queries import history as query_history
-
     since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until", end_of_day=True)
-    with app.store().sessions() as session:
-        where = HistoryFilter(
+
+    def events(reader: Reader) -> list[dict]:
+        from storage.history_sql import HistoryFilter, known_jurisdictions, known_source_ids, read_history
+
+        return read_history(reader, HistoryFilter(
             since=since_at, until=until_at,
-            jurisdictions=checked_values("--jurisdiction", jurisdiction, known_jurisdictions(session),
+            jurisdictions=checked_values("--jurisdiction", jurisdiction, known_jurisdictions(reader),
                                          "instrument in jurisdiction", upper=True),
-            sources=checked_values("--source", source, known_source_ids(session), "source"),
+            sources=checked_values("--source", source, known_source_ids(reader), "source"),
             changes=change, paradigms=paradigm, stages=stage, search=search,
-            include_baseline=baseline, limit=limit)
-        rows = query_history(session, where)
+            include_baseline=baseline, limit=limit))
+
+    rows = read_quickly(app, events)
+    if rows is None:
+        from storage.readers import SessionReader
+
+        with app.store().sessions() as session:
+            rows = events(SessionReader(session))
     if fmt == "table":
         for row in rows:
             if row["baseline"]:
@@ -79,6 +88,24 @@ def history(app: App, since: str | None, until: str | None, jurisdiction: tuple[
         return
     click.echo(render(rows, [*HISTORY_COLUMNS, "url", "baseline", "paradigm", "previous_paradigm",
                              "previous_stage", "stage_quote"], fmt))
+
+
+def read_quickly(app: App, read: Callable[[Reader], T]) -> T | None:
+    """What `read` reads of a current SQLite store through the standard library's sqlite3 alone
+    (no SQLAlchemy: the answer comes in a third of the time); None when the store is another
+    database, needs migrating, or meets any fault of SQLite's on the way (busy, damaged): the
+    store, opened as usual, then reads it again and words the fault."""
+    import sqlite3
+
+    reader = app.sqlite_reader()
+    if reader is None:
+        return None
+    try:
+        return read(reader)
+    except sqlite3.Error:
+        return None
+    finally:
+        reader.close()
 
 
 def stage_change(row: dict) -> str:

@@ -15,8 +15,8 @@ import pytest
 
 from storage.history_sql import HistoryFilter, read_history
 from storage.readers import SessionReader, current_sqlite_reader
-from storage.store_files import newest_revision
-from tests.conftest import ROOT, DemoRun, run_cli
+from storage.store_files import BUSY_TIMEOUT_VARIABLE, newest_revision
+from tests.conftest import ROOT, DemoRun, run_cli, run_cli_process
 
 
 @pytest.fixture
@@ -116,3 +116,20 @@ def test_only_a_current_sqlite_file_is_read_without_the_store(demo_copy, tmp_pat
     garbage = tmp_path / "garbage.sqlite"
     garbage.write_bytes(b"not a database\n" * 500)
     assert current_sqlite_reader(f"sqlite:///{garbage}") is None
+
+
+def test_a_locked_store_is_the_same_one_line_as_through_sqlalchemy(demo_copy):
+    holder = sqlite3.connect(demo_copy, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")  # no reader gets in, in WAL mode either
+    holder.execute("SELECT count(*) FROM instruments").fetchall()
+    try:
+        answers = [run_cli_process("history", "--limit", "2", db=db, env={BUSY_TIMEOUT_VARIABLE: "1"})
+                   for db in (f"sqlite:///{demo_copy}", f"sqlite+pysqlite:///{demo_copy}")]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    quick, usual = answers
+    assert quick.code == usual.code == 1 and "Traceback" not in quick.stderr
+    assert quick.stderr.strip().splitlines()[-1] == usual.stderr.strip().splitlines()[-1]
+    assert "is busy (database is locked)" in quick.stderr

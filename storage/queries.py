@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, inspect, select, text
+from sqlalchemy import String, func, inspect, select, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from storage import history_sql
 from storage.history_sql import (  # noqa: F401 (HistoryFilter and utc_today: this module's names since before)
@@ -31,7 +33,7 @@ from storage.models import (
     Version,
 )
 from storage.readers import SessionReader
-from texts.vocabulary import ADOPTED, EXTRACTION, IN_FORCE, REPEALED, UNKNOWN_STAGE
+from texts.vocabulary import EXTRACTION
 
 
 @dataclass(frozen=True)
@@ -77,15 +79,29 @@ def entry_page_cache(session: Session, source_ids: list[str]) -> dict[str, Entry
     return {page.url: page for page in pages}
 
 
+class EffectiveStage(FunctionElement[str]):
+    """storage.history_sql.effective_stage as an expression of a SQLAlchemy query (the calendar's):
+    the one rule, written out for the dialect it is compiled for."""
+
+    inherit_cache = False  # `today` is written into the SQL
+    type = String()
+
+    def __init__(self, stage: Any, lifecycle: Any, today: date) -> None:
+        super().__init__(stage, lifecycle)
+        self.today = today
+
+
+@compiles(EffectiveStage)
+def _effective_stage(element: EffectiveStage, compiler: Any, **kw: Any) -> str:
+    stage, lifecycle = (compiler.process(clause, **kw) for clause in element.clauses)
+    return history_sql.effective_stage(compiler.dialect.name, stage, lifecycle,
+                                       f"'{element.today.isoformat()}'")
+
+
 def effective_stage_sql(stage: Any, lifecycle: Any, today: date) -> ColumnElement[str]:
-    """paradigms.lifecycle.effective_stage in SQL, for filters on both databases: a repeal still
-    to come when the version was read (the lifecycle's `until`) on or before `today` is
-    `repealed`; `adopted` with an entry into force (the lifecycle's `since`) on or before `today`
-    is `in_force`; NULL is `unknown`."""
-    since, until = lifecycle["since"].as_string(), lifecycle["until"].as_string()
-    return case((and_(until.is_not(None), until <= today.isoformat()), REPEALED),
-                (and_(stage == ADOPTED, since.is_not(None), since <= today.isoformat()), IN_FORCE),
-                else_=func.coalesce(stage, UNKNOWN_STAGE))
+    """paradigms.lifecycle.effective_stage in SQL, for filters on both databases (the history
+    query's own, storage.history_sql.effective_stage)."""
+    return EffectiveStage(stage, lifecycle, today)
 
 
 def history(session: Session, where: HistoryFilter) -> list[dict]:

@@ -5,17 +5,22 @@ each Chinese, Japanese, Korean or Thai character a term of its own (those script
 spaces between words). A search is the phrase of its terms, the last one a prefix: "four years"
 finds "four years" and "four yearsʼ"; "个人信息出境" finds that run of characters anywhere.
 
-- SQLite: an FTS5 table `version_search` without stored content (row id = version id × 1000 +
-  chunk), tokenised by unicode61.
+- SQLite: an FTS5 table `version_search` without stored content or positions (`detail=none`),
+  one row per version (row id = version id), tokenised by unicode61. A row holds the version's
+  terms and each pair of neighbouring terms as one token, `_term_next` (`index_terms`): a phrase
+  of two terms is one lookup of its pair, the last a prefix (`"_four_years"*`); a longer one is
+  every pair of the phrase in one version (`match_expression`), then confirmed in the version's
+  text (`phrase_found`, run inside the query as the SQL function `policywatch_phrase`). A third
+  of the size of an index of positions; a common pair of words is no slower to find.
 - PostgreSQL: a table `version_search` of `tsvector` chunks ('simple' configuration) with a GIN
   index; phrases are matched with `<->`.
 
-Texts are indexed in chunks of CHUNK terms overlapping by OVERLAP, so that PostgreSQL's phrase
-positions (capped at 16,383) never run out on a long statute; a phrase of up to OVERLAP terms is
-whole in some chunk. Every version is indexed as it is inserted (a mapper event below).
+On PostgreSQL texts are indexed in chunks of CHUNK terms overlapping by OVERLAP, so that its
+phrase positions (capped at 16,383) never run out on a long statute; a phrase of up to OVERLAP
+terms is whole in some chunk. Every version is indexed as it is inserted (a mapper event below).
 
 A search finds the events of every instrument with a matching version, newest first. On SQLite a
-phrase found in many chunks (`found_often`) is answered by walking the events newest first and
+phrase found in many versions (`found_often`) is answered by walking the events newest first and
 testing each against the matching instruments, read once; a rarer one by sorting the events of
 its few instruments. Both give the same rows.
 """
@@ -23,16 +28,24 @@ its few instruments. Both give the same rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from itertools import pairwise
 
-from sqlalchemy import Connection, Select, event, select, text
+from sqlalchemy import Connection, Engine, Select, event, select, text
 
+from storage.compression import unpack
 from storage.models import Version
 
-CHUNK = 4000
+CHUNK = 4000  # PostgreSQL's chunks
 OVERLAP = 64
-ROWS_PER_VERSION = 1000  # SQLite row id = version id * ROWS_PER_VERSION + chunk number
-FOUND_OFTEN = 1000  # matching chunks from which a search walks the events newest first
+MAX_CHUNKS = 1000
+FOUND_OFTEN = 1000  # matching versions from which a search walks the events newest first
+PAIR = "_"  # starts and joins a pair of neighbouring terms in SQLite's index; never in a term
+TOKENISER = "unicode61 remove_diacritics 2"
+SQLITE_INDEX = ("CREATE VIRTUAL TABLE version_search USING fts5(terms, content='', detail=none, "
+                f"tokenize='{TOKENISER} tokenchars ''{PAIR}''')")
 
 # Scripts written without spaces between words: kana, CJK ideographs, Hangul, Thai.
 UNSPACED = r"\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -53,23 +66,46 @@ def chunks(terms: list[str]) -> list[str]:
         return []
     step = CHUNK - OVERLAP
     return [" ".join(terms[start:start + CHUNK])
-            for start in range(0, max(1, len(terms) - OVERLAP), step)][:ROWS_PER_VERSION]
+            for start in range(0, max(1, len(terms) - OVERLAP), step)][:MAX_CHUNKS]
+
+
+def pairs(terms: list[str]) -> list[str]:
+    """Each pair of neighbouring terms as one token of SQLite's index: `_first_second`."""
+    return [f"{PAIR}{first}{PAIR}{second}" for first, second in pairwise(terms)]
+
+
+def index_terms(terms: list[str]) -> str:
+    """What SQLite's index holds of a version's terms: each term, then each pair of neighbours."""
+    return " ".join(terms + pairs(terms))
 
 
 def index_versions(connection: Connection, versions: Iterable[tuple[int, str, str]]) -> None:
     """Add versions, as (version id, title, text), to the search index in one statement."""
-    parts = [(version_id, n, part) for version_id, title, body in versions
-             for n, part in enumerate(chunks(search_terms(f"{title}\n{body}")))]
-    if not parts:
-        return
     if connection.dialect.name == "postgresql":
-        connection.execute(text("INSERT INTO version_search (version_id, terms) "
-                                "VALUES (:version_id, to_tsvector('simple', :terms))"),
-                           [{"version_id": version_id, "terms": part} for version_id, _, part in parts])
-    else:
-        connection.execute(text("INSERT INTO version_search (rowid, terms) VALUES (:rowid, :terms)"),
-                           [{"rowid": version_id * ROWS_PER_VERSION + n, "terms": part}
-                            for version_id, n, part in parts])
+        parts = [{"version_id": version_id, "terms": part} for version_id, title, body in versions
+                 for part in chunks(search_terms(f"{title}\n{body}"))]
+        if parts:
+            connection.execute(text("INSERT INTO version_search (version_id, terms) "
+                                    "VALUES (:version_id, to_tsvector('simple', :terms))"), parts)
+        return
+    rows = [{"rowid": version_id, "terms": index_terms(terms)} for version_id, title, body in versions
+            if (terms := search_terms(f"{title}\n{body}"))]
+    if rows:
+        connection.execute(text("INSERT INTO version_search (rowid, terms) VALUES (:rowid, :terms)"), rows)
+
+
+def match_expression(terms: list[str], whole_last: bool = False) -> str:
+    """SQLite's MATCH for a phrase of `terms`: the term alone, or every pair of neighbours of the
+    phrase; the last a prefix unless `whole_last`. Exact for one or two terms; a version found
+    for more holds every pair, and `phrase_found` tells whether they follow one another."""
+    tokens = terms[:1] if len(terms) == 1 else pairs(terms)
+    return " AND ".join(f'"{token}"' for token in tokens) + ("" if whole_last else "*")
+
+
+def phrase_found(phrase: Sequence[str], terms: Sequence[str]) -> bool:
+    """Whether `phrase` is a run of `terms`, its last a prefix of the term it meets (both folded
+    as the index folds them: `folded`)."""
+    return bool(phrase) and "\0" + "\0".join(phrase) in "\0" + "\0".join(terms)
 
 
 def matching_versions(dialect: str, needle: str) -> Select | None:
@@ -82,25 +118,30 @@ def matching_versions(dialect: str, needle: str) -> Select | None:
         query = " <-> ".join(terms) + ":*"
         return (select(text("version_id")).select_from(text("version_search"))
                 .where(text("terms @@ to_tsquery('simple', :query)").bindparams(query=query)))
-    query = '"' + " ".join(terms) + '"*'
-    return (select(text(f"rowid / {ROWS_PER_VERSION}")).select_from(text("version_search"))
-            .where(text("version_search MATCH :query").bindparams(query=query)))
+    found = text("version_search MATCH :query").bindparams(query=match_expression(terms))
+    if len(terms) <= 2:
+        return select(text("rowid")).select_from(text("version_search")).where(found)
+    return (select(text("versions.id"))
+            .select_from(text("version_search JOIN versions ON versions.id = version_search.rowid"))
+            .where(found, text("policywatch_phrase(:needle, versions.title, versions.text_z)")
+                   .bindparams(needle=needle)))
 
 
 def found_often(connection: Connection, needle: str) -> bool:
     """Whether SQLite's index holds the phrase, its last term taken whole, in at least
-    FOUND_OFTEN chunks. Such a phrase is in many instruments: their newest events come soonest
-    by walking the events newest first, testing each against the matching instruments read
-    once, rather than by sorting every event of every matching instrument. Only the plan
-    depends on it, never the rows; the last term is taken whole because FTS5 reads every word a
-    prefix stands for before it returns a first row. Always False on PostgreSQL, whose planner
-    weighs the two plans itself."""
+    FOUND_OFTEN versions (for three terms or more: every pair of the phrase). Such a phrase is
+    in many instruments: their newest events come soonest by walking the events newest first,
+    testing each against the matching instruments read once, rather than by sorting every event
+    of every matching instrument. Only the plan depends on it, never the rows; the last term is
+    taken whole because FTS5 reads every word a prefix stands for before it returns a first
+    row. Always False on PostgreSQL, whose planner weighs the two plans itself."""
     terms = search_terms(needle)
     if not terms or connection.dialect.name != "sqlite":
         return False
     found = connection.execute(text("SELECT count(*) FROM (SELECT rowid FROM version_search "
                                     "WHERE version_search MATCH :query LIMIT :often)"),
-                               {"query": '"' + " ".join(terms) + '"', "often": FOUND_OFTEN}).scalar_one()
+                               {"query": match_expression(terms, whole_last=True),
+                                "often": FOUND_OFTEN}).scalar_one()
     return found >= FOUND_OFTEN
 
 
@@ -113,8 +154,7 @@ def create_index(connection: Connection) -> None:
         connection.execute(text("CREATE INDEX ix_version_search_terms ON version_search USING GIN (terms)"))
         connection.execute(text("CREATE INDEX ix_version_search_version ON version_search (version_id)"))
     else:
-        connection.execute(text("CREATE VIRTUAL TABLE version_search USING fts5("
-                                "terms, content='', tokenize='unicode61 remove_diacritics 2')"))
+        connection.execute(text(SQLITE_INDEX))
     # Migration 0006 runs before 0007 compressed the texts: they are plain here.
     rows = connection.execute(text("SELECT id, title, text FROM versions"))
     index_versions(connection, [(version_id, title or "", body or "") for version_id, title, body in rows])
@@ -122,6 +162,79 @@ def create_index(connection: Connection) -> None:
 
 def drop_index(connection: Connection) -> None:
     connection.execute(text("DROP TABLE IF EXISTS version_search"))
+
+
+def stored_versions(connection: Connection, batch: int = 500) -> Iterator[list[tuple[int, str, str]]]:
+    """The stored versions as (id, title, text), their texts uncompressed, in batches by id."""
+    last = 0
+    while rows := connection.execute(text("SELECT id, title, text_z FROM versions WHERE id > :last "
+                                          "ORDER BY id LIMIT :batch"), {"last": last, "batch": batch}).all():
+        yield [(version_id, title or "", unpack(body).decode("utf-8") if body else "")
+               for version_id, title, body in rows]
+        last = rows[-1][0]
+
+
+def rebuild_sqlite_index(connection: Connection) -> None:
+    """SQLite's index made again as SQLITE_INDEX from the stored texts (migration 0016)."""
+    drop_index(connection)
+    connection.execute(text(SQLITE_INDEX))
+    for versions in stored_versions(connection):
+        index_versions(connection, versions)
+
+
+_FOLDED: dict[str, str] = {}  # a character met in a term: what SQLite's tokeniser makes of it
+
+
+def _learn_folding(characters: set[str]) -> None:
+    """Ask SQLite's tokeniser how it folds (case, diacritics) each new one of `characters`; one
+    it does not take as part of a word ends the term there, as in the index."""
+    new = sorted(characters - _FOLDED.keys())
+    if not new:
+        return
+    tokeniser = sqlite3.connect(":memory:")
+    try:
+        tokeniser.execute(f"CREATE VIRTUAL TABLE t USING fts5(c, tokenize='{TOKENISER}')")
+        tokeniser.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, instance)")
+        tokeniser.executemany("INSERT INTO t (rowid, c) VALUES (?, ?)", [(ord(c), c) for c in new])
+        learnt = {chr(rowid): term for term, rowid in tokeniser.execute("SELECT term, doc FROM v")}
+    finally:
+        tokeniser.close()
+    _FOLDED.update({c: learnt.get(c, "\0") for c in new})
+    _folding_pattern.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _folding_pattern() -> re.Pattern[str] | None:
+    changed = sorted(re.escape(c) for c, to in _FOLDED.items() if to != c)
+    return re.compile("|".join(changed)) if changed else None
+
+
+def folded(terms: list[str]) -> list[str]:
+    """Terms as SQLite's index compares them: case and diacritics folded by its own tokeniser."""
+    joined = "\0".join(terms)
+    if joined.isascii():
+        return terms
+    _learn_folding({c for c in set(joined) if not c.isascii()})
+    pattern = _folding_pattern()
+    return pattern.sub(lambda match: _FOLDED[match.group()], joined).split("\0") if pattern else terms
+
+
+@lru_cache(maxsize=64)
+def _needle_folded(needle: str) -> list[str]:
+    return folded(search_terms(needle))
+
+
+def _phrase_in_version(needle: str, title: str | None, body: bytes | None) -> int:
+    """The SQL function `policywatch_phrase(needle, title, text_z)`: 1 when the version's title
+    and text hold the needle's phrase as the index reads it."""
+    words = f"{title or ''}\n{unpack(body).decode('utf-8') if body else ''}"
+    return int(phrase_found(_needle_folded(needle), folded(search_terms(words))))
+
+
+@event.listens_for(Engine, "connect")
+def _add_phrase_function(dbapi_connection, _record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("policywatch_phrase", 3, _phrase_in_version, deterministic=True)
 
 
 @event.listens_for(Version, "after_insert")

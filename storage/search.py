@@ -75,8 +75,11 @@ def pairs(terms: list[str]) -> list[str]:
 
 
 def index_terms(terms: list[str]) -> str:
-    """What SQLite's index holds of a version's terms: each term, then each pair of neighbours."""
-    return " ".join(terms + pairs(terms))
+    """What SQLite's index holds of a version's terms: each term, then each pair of neighbours
+    (`pairs`, joined without making each pair a string of its own first)."""
+    if len(terms) < 2:
+        return " ".join(terms)
+    return f"{' '.join(terms)} {PAIR}{f' {PAIR}'.join(map(PAIR.join, pairwise(terms)))}"
 
 
 def index_versions(connection: Connection, versions: Iterable[tuple[int, str, str]]) -> None:

@@ -227,11 +227,25 @@ def _needle_folded(needle: str) -> list[str]:
     return folded(search_terms(needle))
 
 
+@lru_cache(maxsize=64)
+def _in_ascii(phrase: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The phrase as a pattern over an ASCII text lowered, whose terms are its runs of letters and
+    digits; None when a term of it is not ASCII (then never in such a text)."""
+    if not all(term.isascii() for term in phrase):
+        return None
+    return re.compile("(?<![a-z0-9])" + "[^a-z0-9]+".join(map(re.escape, phrase)))
+
+
 def _phrase_in_version(needle: str, title: str | None, body: bytes | None) -> int:
     """The SQL function `policywatch_phrase(needle, title, text_z)`: 1 when the version's title
-    and text hold the needle's phrase as the index reads it."""
+    and text hold the needle's phrase as the index reads it (an ASCII text by one pattern,
+    without listing its terms)."""
     words = f"{title or ''}\n{unpack(body).decode('utf-8') if body else ''}"
-    return int(phrase_found(_needle_folded(needle), folded(search_terms(words))))
+    phrase = _needle_folded(needle)
+    if words.isascii():
+        pattern = _in_ascii(tuple(phrase))
+        return int(pattern is not None and pattern.search(words.lower()) is not None)
+    return int(phrase_found(phrase, folded(search_terms(words))))
 
 
 @event.listens_for(Engine, "connect")

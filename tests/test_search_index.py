@@ -59,7 +59,7 @@ def _runs(rng: random.Random, bodies: list[str], count: int) -> list[str]:
     """Runs of one to four terms of the texts: whole, the last cut short, or in reverse order."""
     needles = []
     for _ in range(count):
-        terms = search_terms(rng.choice(bodies))
+        terms = search_terms(rng.choice(bodies)) + ["end"] * 4  # a text of Chinese read as ASCII has few
         size = rng.randint(1, 4)
         start = rng.randrange(len(terms) - size)
         run = terms[start:start + size]
@@ -86,8 +86,10 @@ def _without_diacritics(rng: random.Random, bodies: list[str]) -> list[str]:
 def test_phrases_of_real_instruments_find_what_the_index_of_positions_found(tmp_path: Path):
     store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
     bodies = [path.read_text(encoding="utf-8") for path in TEXTS]
+    bodies += [body.encode("ascii", "replace").decode("ascii") for body in bodies]  # read by a pattern
+    titles = [path.stem for path in TEXTS] * 2
     for number, body in enumerate(bodies):
-        add_instrument(store, f"i{number}", TEXTS[number].stem, body)
+        add_instrument(store, f"i{number}", titles[number], body)
     with store.sessions() as session:
         versions = session.execute(text("SELECT versions.id, uid FROM versions JOIN instruments "
                                         "ON instruments.id = versions.instrument_id")).all()
@@ -95,7 +97,7 @@ def test_phrases_of_real_instruments_find_what_the_index_of_positions_found(tmp_
     positions.execute(POSITIONS)
     positions.executemany("INSERT INTO version_search (rowid, terms) VALUES (?, ?)", [
         (version_id * 1000 + n, part) for version_id, uid in versions
-        for n, part in enumerate(chunks(search_terms(f"{TEXTS[int(uid[1:])].stem}\n{bodies[int(uid[1:])]}")))])
+        for n, part in enumerate(chunks(search_terms(f"{titles[int(uid[1:])]}\n{bodies[int(uid[1:])]}")))])
 
     def same(needle: str) -> bool:
         """Whether both indexes find the needle in the same versions, and the index of positions
@@ -137,4 +139,20 @@ def test_migration_0016_makes_the_index_of_pairs_from_the_texts_and_back(tmp_pat
     assert found(store, "four years") == ["gdpr"]
     assert found(store, "every four years") == ["gdpr"]
     assert found(store, "four") == ["gdpr", "other"]
+    store.close()
+
+
+def test_a_longer_phrase_is_confirmed_term_by_term_in_ascii_and_other_texts(tmp_path: Path):
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    add_instrument(store, "gdpr", "Chapter V", "Reviewed every four years; the Commission's decision. Very four, fou years.")
+    add_instrument(store, "accents", "Décision", "La décision d’adéquation est révisée tous les quatre ans. Ecision d.")
+    assert found(store, "every four years") == ["gdpr"]
+    assert found(store, "every four year") == ["gdpr"]      # the last term a prefix
+    assert found(store, "four years the") == ["gdpr"]       # across punctuation
+    assert found(store, "very four years") == []             # the first term whole (its pairs are there)
+    assert found(store, "every fou years") == []             # and every one before the last
+    assert found(store, "years four every") == []
+    assert found(store, "decision d adequation") == ["accents"]  # as the index folds diacritics
+    assert found(store, "ecision d adequation") == []
+    assert found(store, "la décision d") == ["accents"]
     store.close()

@@ -232,10 +232,11 @@ def _needle_folded(needle: str) -> list[str]:
 @lru_cache(maxsize=64)
 def _in_ascii(phrase: tuple[str, ...]) -> re.Pattern[str] | None:
     """The phrase as a pattern over an ASCII text lowered, whose terms are its runs of letters and
-    digits; None when a term of it is not ASCII (then never in such a text)."""
+    digits (the start of the first checked apart: a pattern starting with a look-behind is
+    tried at every character); None when a term of it is not ASCII (then never in such a text)."""
     if not all(term.isascii() for term in phrase):
         return None
-    return re.compile("(?<![a-z0-9])" + "[^a-z0-9]+".join(map(re.escape, phrase)))
+    return re.compile("[^a-z0-9]+".join(map(re.escape, phrase)))
 
 
 def _phrase_in_version(needle: str, title: str | None, body: bytes | None) -> int:
@@ -244,10 +245,15 @@ def _phrase_in_version(needle: str, title: str | None, body: bytes | None) -> in
     without listing its terms)."""
     words = f"{title or ''}\n{unpack(body).decode('utf-8') if body else ''}"
     phrase = _needle_folded(needle)
-    if words.isascii():
-        pattern = _in_ascii(tuple(phrase))
-        return int(pattern is not None and pattern.search(words.lower()) is not None)
-    return int(phrase_found(phrase, folded(search_terms(words))))
+    if not words.isascii():
+        return int(phrase_found(phrase, folded(search_terms(words))))
+    pattern = _in_ascii(tuple(phrase))
+    lowered, start = words.lower(), 0
+    while pattern is not None and (found := pattern.search(lowered, start)):
+        if not lowered[found.start() - 1:found.start()].isalnum():
+            return 1
+        start = found.start() + 1  # the next may overlap this one
+    return 0
 
 
 @event.listens_for(Engine, "connect")

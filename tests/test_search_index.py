@@ -152,6 +152,9 @@ def test_a_longer_phrase_is_confirmed_term_by_term_in_ascii_and_other_texts(tmp_
     assert found(store, "very four years") == []             # the first term whole (its pairs are there)
     assert found(store, "every fou years") == []             # and every one before the last
     assert found(store, "years four every") == []
+    add_instrument(store, "meta", "Metadata", "Metadata data data data.")
+    assert found(store, "data data data") == ["meta"]        # after a run that starts inside a term
+    assert found(store, "metadata data data data") == ["meta"]
     assert found(store, "decision d adequation") == ["accents"]  # as the index folds diacritics
     assert found(store, "ecision d adequation") == []
     assert found(store, "la décision d") == ["accents"]

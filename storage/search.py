@@ -52,6 +52,7 @@ UNSPACED = r"\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u
 TERM = re.compile(rf"[{UNSPACED}]|[^\W_{UNSPACED}]+")
 _ANY_UNSPACED = re.compile(rf"[{UNSPACED}]")
 _WORD = re.compile(r"[^\W_]+")  # TERM for a text without unspaced scripts, a seventh faster
+_NO_TERM = rf"(?:[^\w{UNSPACED}]|_)*"  # what may stand between two terms
 
 
 def search_terms(value: str) -> list[str]:
@@ -193,7 +194,7 @@ _FOLDED: dict[str, str] = {}  # a character met in a term: what SQLite's tokenis
 def _learn_folding(characters: set[str]) -> None:
     """Ask SQLite's tokeniser how it folds (case, diacritics) each new one of `characters`; one
     it does not take as part of a word ends the term there, as in the index."""
-    new = sorted(characters - _FOLDED.keys())
+    new = sorted(c for c in characters - _FOLDED.keys() if not c.isascii())
     if not new:
         return
     tokeniser = sqlite3.connect(":memory:")
@@ -210,18 +211,21 @@ def _learn_folding(characters: set[str]) -> None:
 
 @lru_cache(maxsize=1)
 def _folding_pattern() -> re.Pattern[str] | None:
-    changed = sorted(re.escape(c) for c, to in _FOLDED.items() if to != c)
-    return re.compile("|".join(changed)) if changed else None
+    changed = "".join(sorted(re.escape(c) for c, to in _FOLDED.items() if to != c))
+    return re.compile(f"[{changed}]") if changed else None
 
 
 def folded(terms: list[str]) -> list[str]:
-    """Terms as SQLite's index compares them: case and diacritics folded by its own tokeniser."""
+    """Terms as SQLite's index compares them: case and diacritics folded by its own tokeniser
+    (a character it does not read as part of a word splits the term, as in the index)."""
     joined = "\0".join(terms)
     if joined.isascii():
         return terms
-    _learn_folding({c for c in set(joined) if not c.isascii()})
+    _learn_folding(set(joined))
     pattern = _folding_pattern()
-    return pattern.sub(lambda match: _FOLDED[match.group()], joined).split("\0") if pattern else terms
+    if pattern is None or not pattern.search(joined):
+        return terms
+    return [term for term in pattern.sub(lambda match: _FOLDED[match.group()], joined).split("\0") if term]
 
 
 @lru_cache(maxsize=64)
@@ -239,6 +243,16 @@ def _in_ascii(phrase: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("[^a-z0-9]+".join(map(re.escape, phrase)))
 
 
+@lru_cache(maxsize=64)
+def _of_unspaced(phrase: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A phrase of unspaced characters (Chinese, Japanese, Korean, Thai: each a term of its own)
+    as a pattern over a text lowered: the characters with nothing but what is no term between
+    them (no character folds into one of them); None for any other phrase."""
+    if not all(len(term) == 1 and _ANY_UNSPACED.match(term) for term in phrase):
+        return None
+    return re.compile(_NO_TERM.join(map(re.escape, phrase)))
+
+
 def _phrase_in_version(needle: str, title: str | None, body: bytes | None) -> int:
     """The SQL function `policywatch_phrase(needle, title, text_z)`: 1 when the version's title
     and text hold the needle's phrase as the index reads it (an ASCII text by one pattern,
@@ -246,6 +260,9 @@ def _phrase_in_version(needle: str, title: str | None, body: bytes | None) -> in
     words = f"{title or ''}\n{unpack(body).decode('utf-8') if body else ''}"
     phrase = _needle_folded(needle)
     if not words.isascii():
+        unspaced = _of_unspaced(tuple(phrase))
+        if unspaced is not None:
+            return int(unspaced.search(words.lower()) is not None)
         return int(phrase_found(phrase, folded(search_terms(words))))
     pattern = _in_ascii(tuple(phrase))
     lowered, start = words.lower(), 0

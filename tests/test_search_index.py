@@ -155,6 +155,11 @@ def test_a_longer_phrase_is_confirmed_term_by_term_in_ascii_and_other_texts(tmp_
     add_instrument(store, "meta", "Metadata", "Metadata data data data.")
     assert found(store, "data data data") == ["meta"]        # after a run that starts inside a term
     assert found(store, "metadata data data data") == ["meta"]
+    add_instrument(store, "pipl", "个人信息", "处理个人 信息。个人a信息，人信")
+    assert found(store, "理个人信息") == ["pipl"]              # characters apart by what is no term
+    assert found(store, "个人a信息") == ["pipl"]
+    assert found(store, "个人a信息人信") == ["pipl"]
+    assert found(store, "息个人信") == []                     # its pairs are there, not the run
     assert found(store, "decision d adequation") == ["accents"]  # as the index folds diacritics
     assert found(store, "ecision d adequation") == []
     assert found(store, "la décision d") == ["accents"]

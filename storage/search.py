@@ -53,6 +53,9 @@ TERM = re.compile(rf"[{UNSPACED}]|[^\W_{UNSPACED}]+")
 _ANY_UNSPACED = re.compile(rf"[{UNSPACED}]")
 _WORD = re.compile(r"[^\W_]+")  # TERM for a text without unspaced scripts, a seventh faster
 _NO_TERM = rf"(?:[^\w{UNSPACED}]|_)*"  # what may stand between two terms
+_GAP = rf"(?:[^\w{UNSPACED}]|_)+"  # what stands between two words
+_SPACED_TERM = re.compile(rf"[^\W_{UNSPACED}]")  # a character of a word
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def search_terms(value: str) -> list[str]:
@@ -194,7 +197,7 @@ _FOLDED: dict[str, str] = {}  # a character met in a term: what SQLite's tokenis
 def _learn_folding(characters: set[str]) -> None:
     """Ask SQLite's tokeniser how it folds (case, diacritics) each new one of `characters`; one
     it does not take as part of a word ends the term there, as in the index."""
-    new = sorted(c for c in characters - _FOLDED.keys() if not c.isascii())
+    new = sorted(c for c in characters - _FOLDED.keys() if TERM.match(c))  # what is no term: no matter
     if not new:
         return
     tokeniser = sqlite3.connect(":memory:")
@@ -215,17 +218,22 @@ def _folding_pattern() -> re.Pattern[str] | None:
     return re.compile(f"[{changed}]") if changed else None
 
 
+def _folded_text(value: str) -> str:
+    """A text lowered, its characters folded as SQLite's tokeniser folds them (one it does not
+    read as part of a word made a NUL, which ends a term)."""
+    if value.isascii():
+        return value
+    _learn_folding(set(_NOT_ASCII.findall(value)))
+    pattern = _folding_pattern()
+    return pattern.sub(lambda match: _FOLDED[match.group()], value) if pattern else value
+
+
 def folded(terms: list[str]) -> list[str]:
     """Terms as SQLite's index compares them: case and diacritics folded by its own tokeniser
     (a character it does not read as part of a word splits the term, as in the index)."""
     joined = "\0".join(terms)
-    if joined.isascii():
-        return terms
-    _learn_folding(set(joined))
-    pattern = _folding_pattern()
-    if pattern is None or not pattern.search(joined):
-        return terms
-    return [term for term in pattern.sub(lambda match: _FOLDED[match.group()], joined).split("\0") if term]
+    folded_joined = _folded_text(joined)
+    return terms if folded_joined == joined else [term for term in folded_joined.split("\0") if term]
 
 
 @lru_cache(maxsize=64)
@@ -234,40 +242,33 @@ def _needle_folded(needle: str) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def _in_ascii(phrase: tuple[str, ...]) -> re.Pattern[str] | None:
-    """The phrase as a pattern over an ASCII text lowered, whose terms are its runs of letters and
-    digits (the start of the first checked apart: a pattern starting with a look-behind is
-    tried at every character); None when a term of it is not ASCII (then never in such a text)."""
-    if not all(term.isascii() for term in phrase):
-        return None
-    return re.compile("[^a-z0-9]+".join(map(re.escape, phrase)))
-
-
-@lru_cache(maxsize=64)
-def _of_unspaced(phrase: tuple[str, ...]) -> re.Pattern[str] | None:
-    """A phrase of unspaced characters (Chinese, Japanese, Korean, Thai: each a term of its own)
-    as a pattern over a text lowered: the characters with nothing but what is no term between
-    them (no character folds into one of them); None for any other phrase."""
-    if not all(len(term) == 1 and _ANY_UNSPACED.match(term) for term in phrase):
-        return None
-    return re.compile(_NO_TERM.join(map(re.escape, phrase)))
+def _phrase_pattern(phrase: tuple[str, ...]) -> tuple[re.Pattern[str], bool] | None:
+    """The phrase as a pattern over a text lowered and folded, and whether the character before
+    a match is to be checked (the first term whole; a pattern starting with a look-behind would
+    be tried at every character): words of spaced scripts with what is no term between them, or
+    characters of unspaced ones (each a term) with nothing or what is no term between them
+    (no character folds into one of them). None for a phrase of both."""
+    if all(len(term) == 1 and _ANY_UNSPACED.match(term) for term in phrase):
+        return re.compile(_NO_TERM.join(map(re.escape, phrase))), False
+    if not any(_ANY_UNSPACED.search(term) for term in phrase):
+        return re.compile(_GAP.join(map(re.escape, phrase))), True
+    return None
 
 
 def _phrase_in_version(needle: str, title: str | None, body: bytes | None) -> int:
     """The SQL function `policywatch_phrase(needle, title, text_z)`: 1 when the version's title
-    and text hold the needle's phrase as the index reads it (an ASCII text by one pattern,
-    without listing its terms)."""
+    and text hold the needle's phrase as the index reads it (by one pattern over the text,
+    without listing its terms, unless the phrase mixes words and unspaced characters)."""
     words = f"{title or ''}\n{unpack(body).decode('utf-8') if body else ''}"
     phrase = _needle_folded(needle)
-    if not words.isascii():
-        unspaced = _of_unspaced(tuple(phrase))
-        if unspaced is not None:
-            return int(unspaced.search(words.lower()) is not None)
+    matching = _phrase_pattern(tuple(phrase))
+    if matching is None:
         return int(phrase_found(phrase, folded(search_terms(words))))
-    pattern = _in_ascii(tuple(phrase))
-    lowered, start = words.lower(), 0
-    while pattern is not None and (found := pattern.search(lowered, start)):
-        if not lowered[found.start() - 1:found.start()].isalnum():
+    pattern, whole_first = matching
+    lowered = words.lower() if not whole_first else _folded_text(words.lower())
+    start = 0
+    while found := pattern.search(lowered, start):
+        if not whole_first or not _SPACED_TERM.match(lowered[found.start() - 1:found.start()]):
             return 1
         start = found.start() + 1  # the next may overlap this one
     return 0

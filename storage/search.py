@@ -10,8 +10,8 @@ finds "four years" and "four yearsʼ"; "个人信息出境" finds that run of ch
   terms and each pair of neighbouring terms as one token, `_term_next` (`index_terms`): a phrase
   of two terms is one lookup of its pair, the last a prefix (`"_four_years"*`); a longer one is
   every pair of the phrase in one version (`match_expression`), then confirmed in the version's
-  text (`phrase_found`, run inside the query as the SQL function `policywatch_phrase`). A third
-  of the size of an index of positions; a common pair of words is no slower to find.
+  text (`phrase_found`, run inside the query as the SQL function `policywatch_phrase`). About
+  40 % of the size of an index of positions (bench/README.md, "The store's size under 2.5×").
 - PostgreSQL: a table `version_search` of `tsvector` chunks ('simple' configuration) with a GIN
   index; phrases are matched with `<->`.
 

@@ -79,7 +79,8 @@ def pairs(terms: list[str]) -> list[str]:
 
 
 def index_terms(terms: list[str]) -> str:
-    """What SQLite's index holds of a version's terms: each term, then each pair of neighbours
+    """What SQLite's index holds of a version's terms (`folded`, so that each is one token of its
+    tokeniser, as the phrase's are): each term, then each pair of neighbours
     (`pairs`, joined without making each pair a string of its own first)."""
     if len(terms) < 2:
         return " ".join(terms)
@@ -96,7 +97,7 @@ def index_versions(connection: Connection, versions: Iterable[tuple[int, str, st
                                     "VALUES (:version_id, to_tsvector('simple', :terms))"), parts)
         return
     rows = [{"rowid": version_id, "terms": index_terms(terms)} for version_id, title, body in versions
-            if (terms := search_terms(f"{title}\n{body}"))]
+            if (terms := folded(search_terms(f"{title}\n{body}")))]
     if rows:
         connection.execute(text("INSERT INTO version_search (rowid, terms) VALUES (:rowid, :terms)"), rows)
 
@@ -125,6 +126,9 @@ def matching_versions(dialect: str, needle: str) -> Select | None:
         query = " <-> ".join(terms) + ":*"
         return (select(text("version_id")).select_from(text("version_search"))
                 .where(text("terms @@ to_tsquery('simple', :query)").bindparams(query=query)))
+    terms = folded(terms)  # as SQLite's index holds them
+    if not terms:
+        return None
     found = text("version_search MATCH :query").bindparams(query=match_expression(terms))
     if len(terms) <= 2:
         return select(text("rowid")).select_from(text("version_search")).where(found)
@@ -142,8 +146,7 @@ def found_often(connection: Connection, needle: str) -> bool:
     of every matching instrument. Only the plan depends on it, never the rows; the last term is
     taken whole because FTS5 reads every word a prefix stands for before it returns a first
     row. Always False on PostgreSQL, whose planner weighs the two plans itself."""
-    terms = search_terms(needle)
-    if not terms or connection.dialect.name != "sqlite":
+    if connection.dialect.name != "sqlite" or not (terms := folded(search_terms(needle))):
         return False
     found = connection.execute(text("SELECT count(*) FROM (SELECT rowid FROM version_search "
                                     "WHERE version_search MATCH :query LIMIT :often)"),

@@ -160,6 +160,9 @@ def test_a_longer_phrase_is_confirmed_term_by_term_in_ascii_and_other_texts(tmp_
     assert found(store, "个人a信息") == ["pipl"]
     assert found(store, "个人a信息人信") == ["pipl"]
     assert found(store, "息个人信") == []                     # its pairs are there, not the run
+    add_instrument(store, "tai", "Unicode", "x a\u19b0b c")   # a letter SQLite's tokeniser splits terms at
+    assert found(store, "a\u19b0b c") == ["tai"] == found(store, "a b c")
+    assert found(store, "\u19b0") == []
     assert found(store, "decision d adequation") == ["accents"]  # as the index folds diacritics
     assert found(store, "ecision d adequation") == []
     assert found(store, "la décision d") == ["accents"]

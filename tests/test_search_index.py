@@ -1,8 +1,8 @@
 """SQLite's search index of terms and pairs of terms (no positions) finds exactly what the index
 of positions it replaced found: phrases of one to four terms taken from the real instruments of
-`../shared/corpus*/` (twelve languages, Chinese among them), with the last term cut to a prefix,
-in reverse order, without their diacritics; and migration 0016 makes the one index from the
-other and back."""
+`../shared/corpus*/` (English, Chinese, Spanish, German, Indonesian and more), with the last
+term cut to a prefix, in reverse order, without their diacritics; and migration 0016 makes the
+one index from the other and back."""
 
 from __future__ import annotations
 

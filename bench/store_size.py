@@ -10,9 +10,11 @@ tree, then the store's file size, the bytes of each table and index (SQLite's db
 version texts compressed (the reference of issue 13's ratio) and the CPU seconds of the crawls.
 Trees are run alternately, cycle by cycle, so that both see the same machine.
 
-`--variants STORE` measures, on a kept store, what else could shrink: the search index rebuilt
-from the stored texts with FTS5's options (merged into one segment, `columnsize=0`, larger
-pages, row ids numbered densely, and `detail=column` for scale, which loses phrase queries), and
+`--variants STORE` measures, on a kept store, what else could shrink: the search index of
+positions (before migration 0016) rebuilt from the stored texts with FTS5's options (merged into
+one segment, `columnsize=0`, larger pages, row ids numbered densely, and `detail=column` for
+scale, which loses phrase queries); the index without positions, one row per version, of the
+terms alone, of terms and pairs (the store's since 0016) and of pairs alone; and
 the versions' classification JSON compressed alone and against the version's text; and, on a
 store written before snapshots were compressed against anything, the CPU to compress its
 snapshots alone, against their text, and against their text and their source's first page.
@@ -57,7 +59,7 @@ def breakdown(db_file: Path) -> dict[str, int]:
 
 
 FTS_VARIANTS = {  # name: (table options, pgsz or 0, dense row ids, merged into one segment)
-    "as the store builds it": ("", 0, False, False),
+    "of positions (before migration 0016)": ("", 0, False, False),
     "merged (optimize)": ("", 0, False, True),
     "columnsize=0": (", columnsize=0", 0, False, False),
     "pgsz 4000": ("", 4000, False, False),
@@ -97,6 +99,22 @@ def fts_size(parts: list[tuple[int, int, str]], folder: Path, options: str, pgsz
                                   "where name like 'version_search%'").fetchone()[0]
 
 
+def per_version_size(texts: list[tuple[int, str, str]], folder: Path, tokens) -> int:
+    """Bytes of an FTS5 index without positions, one row per version (row id = version id) holding
+    `tokens(terms)`, one version per transaction as a crawl adds them."""
+    from storage.search import SQLITE_INDEX, search_terms
+    path = folder / "fts.sqlite"
+    path.unlink(missing_ok=True)
+    with sqlite3.connect(path) as connection:
+        connection.execute(SQLITE_INDEX)
+        for version_id, title, body in texts:
+            connection.execute("insert into version_search(rowid, terms) values (?, ?)",
+                               (version_id, tokens(search_terms(f"{title}\n{body}"))))
+            connection.commit()
+        return connection.execute("select sum(pgsize) from dbstat "
+                                  "where name like 'version_search%'").fetchone()[0]
+
+
 def variants(db_file: Path) -> None:
     """The search index under FTS_VARIANTS and the classification JSON compressed."""
     from storage.search import chunks, search_terms
@@ -109,10 +127,17 @@ def variants(db_file: Path) -> None:
         for name, (options, pgsz, dense, merged) in FTS_VARIANTS.items():
             size = fts_size(parts, Path(tmp), options, pgsz, dense, merged)
             print(f"  search index, {name:32} {size / 1e6:8.3f} MB")
+        from storage.search import index_terms, pairs
+        for name, tokens in (("terms only (no phrases)", " ".join),
+                             ("terms and pairs (since 0016)", index_terms),
+                             ("pairs only", lambda terms: " ".join(pairs(terms)))):
+            size = per_version_size(texts, Path(tmp), tokens)
+            print(f"  search index per version, detail=none, {name:28} {size / 1e6:8.3f} MB")
     by_id = {version_id: body.encode("utf-8") for version_id, _, body in texts}
-    with sqlite3.connect(db_file) as connection:
-        rows = [(version_id, (json or "").encode("utf-8")) for version_id, json in
-                connection.execute("select id, classification from versions")]
+    from storage.compression import unpack
+    with sqlite3.connect(db_file) as connection:  # kept compressed since migration 0015
+        rows = [(version_id, unpack(stored) if stored else b"") for version_id, stored in
+                connection.execute("select id, classification_z from versions")]
     alone = sum(len(zstandard.compress(json, 3)) for _, json in rows)
     against = sum(len(zstandard.ZstdCompressor(level=3, dict_data=zstandard.ZstdCompressionDict(
         by_id[version_id], dict_type=zstandard.DICT_TYPE_RAWCONTENT)).compress(json)) if by_id[version_id]

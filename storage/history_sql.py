@@ -5,7 +5,7 @@ SQLAlchemy session everywhere else (storage.queries.history). One query for both
 here, so that the command line answers without loading it.
 
 A search finds the events of every instrument with a matching version, newest first. On SQLite a
-phrase found in many chunks (`found_often`) is answered by walking the events newest first and
+phrase found in many versions (`found_often`) is answered by walking the events newest first and
 testing each against the matching instruments, read once (`walk`); a rarer one by sorting the
 events of its few instruments (`sorted_events`). Both give the same rows.
 """
@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from storage.search_terms import ROWS_PER_VERSION, search_terms
+from storage.search_terms import folded, match_expression, search_terms
 from texts.vocabulary import ADOPTED, IN_FORCE, REPEALED, STAGE, UNKNOWN_STAGE
 
 WALKED = 30  # events a search for a common phrase walks per event asked for, before it sorts
-FOUND_OFTEN = 1000  # matching chunks from which a search walks the events newest first
+FOUND_OFTEN = 1000  # matching versions from which a search walks the events newest first
 
 
 @dataclass(frozen=True)
@@ -99,27 +99,35 @@ def moment(dialect: str, value: datetime) -> Any:
 
 def matching_versions(dialect: str, needle: str, query: Statement) -> str | None:
     """SELECT of the ids of versions whose title or text contains the phrase of the needle's
-    terms, the last one a prefix, its match binding a parameter of `query`; None when the
-    needle has no searchable term (punctuation only)."""
+    terms, the last one a prefix, its match binding parameters of `query`; None when the needle
+    has no searchable term (punctuation only). On SQLite (storage/search.py): one lookup for one
+    or two terms, every pair of a longer phrase then confirmed in each version's text."""
     terms = search_terms(needle)
-    if not terms:
-        return None
     if dialect == "postgresql":
+        if not terms:
+            return None
         phrase = query.bind(" <-> ".join(terms) + ":*")
         return f"SELECT version_id FROM version_search WHERE terms @@ to_tsquery('simple', {phrase})"
-    phrase = query.bind('"' + " ".join(terms) + '"*')
-    return f"SELECT rowid / {ROWS_PER_VERSION} FROM version_search WHERE version_search MATCH {phrase}"
+    terms = folded(terms)  # as SQLite's index holds them
+    if not terms:
+        return None
+    found = query.bind(match_expression(terms))
+    if len(terms) <= 2:
+        return f"SELECT rowid FROM version_search WHERE version_search MATCH {found}"
+    return ("SELECT phrased.id FROM version_search "
+            "JOIN versions AS phrased ON phrased.id = version_search.rowid "
+            f"WHERE version_search MATCH {found} "
+            f"AND policywatch_phrase({query.bind(needle)}, phrased.title, phrased.text_z)")
 
 
 def found_often_statement(dialect: str, needle: str) -> Statement | None:
-    """The count of SQLite's index chunks holding the phrase, its last term taken whole, up to
-    FOUND_OFTEN; None on PostgreSQL, whose planner weighs the two plans itself, or for a needle
-    without a searchable term."""
-    terms = search_terms(needle)
-    if not terms or dialect != "sqlite":
+    """The count of the versions SQLite's index finds for the phrase (for three terms or more:
+    holding every pair of it), its last term taken whole, up to FOUND_OFTEN; None on PostgreSQL,
+    whose planner weighs the two plans itself, or for a needle without a searchable term."""
+    if dialect != "sqlite" or not (terms := folded(search_terms(needle))):
         return None
     query = Statement("")
-    phrase, often = query.bind('"' + " ".join(terms) + '"'), query.bind(FOUND_OFTEN)
+    phrase, often = query.bind(match_expression(terms, whole_last=True)), query.bind(FOUND_OFTEN)
     query.sql = (f"SELECT count(*) FROM (SELECT rowid FROM version_search "
                  f"WHERE version_search MATCH {phrase} LIMIT {often})")
     return query
@@ -127,7 +135,7 @@ def found_often_statement(dialect: str, needle: str) -> Statement | None:
 
 def found_often(reader: Reader, needle: str) -> bool:
     """Whether SQLite's index holds the phrase, its last term taken whole, in at least
-    FOUND_OFTEN chunks. Such a phrase is in many instruments: their newest events come soonest
+    FOUND_OFTEN versions. Such a phrase is in many instruments: their newest events come soonest
     by walking the events newest first, testing each against the matching instruments read
     once, rather than by sorting every event of every matching instrument. Only the plan
     depends on it, never the rows; the last term is taken whole because FTS5 reads every word a

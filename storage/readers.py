@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from storage.phrases import add_phrase_function
 from storage.store_files import busy_timeout_ms, database_url, newest_revision, plain_sqlite_file
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def current_sqlite_reader(url: str | None = None) -> SqliteReader | None:
     if revision is None or revision[0] != newest_revision():
         connection.close()
         return None
+    add_phrase_function(connection)
     return SqliteReader(connection)
 
 

@@ -6,14 +6,19 @@ scripts do not put spaces between words). A search is the phrase of its terms, t
 prefix: "four years" finds "four years" and "four yearsʼ"; "个人信息出境" finds that run of
 characters anywhere.
 
-- SQLite: an FTS5 table `version_search` without stored content (row id = version id × 1000 +
-  chunk), tokenised by unicode61.
+- SQLite: an FTS5 table `version_search` without stored content or positions (`detail=none`),
+  one row per version (row id = version id), tokenised by unicode61. A row holds the version's
+  terms and each pair of neighbouring terms as one token, `_term_next` (`index_terms`): a phrase
+  of two terms is one lookup of its pair, the last a prefix (`"_four_years"*`); a longer one is
+  every pair of the phrase in one version (`match_expression`), then confirmed in the version's
+  text (storage/phrases.py, run inside the query as the SQL function `policywatch_phrase`). About
+  40 % of the size of an index of positions (bench/README.md, "The store's size under 2.5×").
 - PostgreSQL: a table `version_search` of `tsvector` chunks ('simple' configuration) with a GIN
   index; phrases are matched with `<->`.
 
-Texts are indexed in chunks of CHUNK terms overlapping by OVERLAP, so that PostgreSQL's phrase
-positions (capped at 16,383) never run out on a long statute; a phrase of up to OVERLAP terms is
-whole in some chunk. Every version is indexed as it is inserted (a mapper event below).
+On PostgreSQL texts are indexed in chunks of CHUNK terms overlapping by OVERLAP, so that its
+phrase positions (capped at 16,383) never run out on a long statute; a phrase of up to OVERLAP
+terms is whole in some chunk. Every version is indexed as it is inserted (a mapper event below).
 
 A search finds the events of every instrument with a matching version, newest first: the history
 query (storage/history_sql.py) writes its plans, for both databases.
@@ -21,22 +26,33 @@ query (storage/history_sql.py) writes its plans, for both databases.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Iterator
 
-from sqlalchemy import Connection, TextClause, event, text
+from sqlalchemy import Connection, Engine, TextClause, event, text
 
 from storage import history_sql
+from storage.compression import unpack
 from storage.models import Version
+from storage.phrases import add_phrase_function, phrase_found  # noqa: F401 (phrase_found: tests)
 from storage.readers import SessionReader
 from storage.search_terms import (  # noqa: F401 (this module's names since before)
-    ROWS_PER_VERSION,
+    PAIR,
     TERM,
+    TOKENISER,
     UNSPACED,
+    folded,
+    index_terms,
+    match_expression,
+    pairs,
     search_terms,
 )
 
-CHUNK = 4000
+CHUNK = 4000  # PostgreSQL's chunks
 OVERLAP = 64
+MAX_CHUNKS = 1000
+SQLITE_INDEX = ("CREATE VIRTUAL TABLE version_search USING fts5(terms, content='', detail=none, "
+                f"tokenize='{TOKENISER} tokenchars ''{PAIR}''')")
 
 
 def chunks(terms: list[str]) -> list[str]:
@@ -45,23 +61,22 @@ def chunks(terms: list[str]) -> list[str]:
         return []
     step = CHUNK - OVERLAP
     return [" ".join(terms[start:start + CHUNK])
-            for start in range(0, max(1, len(terms) - OVERLAP), step)][:ROWS_PER_VERSION]
+            for start in range(0, max(1, len(terms) - OVERLAP), step)][:MAX_CHUNKS]
 
 
 def index_versions(connection: Connection, versions: Iterable[tuple[int, str, str]]) -> None:
     """Add versions, as (version id, title, text), to the search index in one statement."""
-    parts = [(version_id, n, part) for version_id, title, body in versions
-             for n, part in enumerate(chunks(search_terms(f"{title}\n{body}")))]
-    if not parts:
-        return
     if connection.dialect.name == "postgresql":
-        connection.execute(text("INSERT INTO version_search (version_id, terms) "
-                                "VALUES (:version_id, to_tsvector('simple', :terms))"),
-                           [{"version_id": version_id, "terms": part} for version_id, _, part in parts])
-    else:
-        connection.execute(text("INSERT INTO version_search (rowid, terms) VALUES (:rowid, :terms)"),
-                           [{"rowid": version_id * ROWS_PER_VERSION + n, "terms": part}
-                            for version_id, n, part in parts])
+        parts = [{"version_id": version_id, "terms": part} for version_id, title, body in versions
+                 for part in chunks(search_terms(f"{title}\n{body}"))]
+        if parts:
+            connection.execute(text("INSERT INTO version_search (version_id, terms) "
+                                    "VALUES (:version_id, to_tsvector('simple', :terms))"), parts)
+        return
+    rows = [{"rowid": version_id, "terms": index_terms(terms)} for version_id, title, body in versions
+            if (terms := folded(search_terms(f"{title}\n{body}")))]
+    if rows:
+        connection.execute(text("INSERT INTO version_search (rowid, terms) VALUES (:rowid, :terms)"), rows)
 
 
 def matching_versions(dialect: str, needle: str) -> TextClause | None:
@@ -74,7 +89,7 @@ def matching_versions(dialect: str, needle: str) -> TextClause | None:
 
 
 def found_often(connection: Connection, needle: str) -> bool:
-    """Whether SQLite's index holds the phrase in at least FOUND_OFTEN chunks
+    """Whether SQLite's index holds the phrase in at least FOUND_OFTEN versions
     (storage.history_sql.found_often); always False on PostgreSQL."""
     return history_sql.found_often(SessionReader(connection), needle)
 
@@ -88,8 +103,7 @@ def create_index(connection: Connection) -> None:
         connection.execute(text("CREATE INDEX ix_version_search_terms ON version_search USING GIN (terms)"))
         connection.execute(text("CREATE INDEX ix_version_search_version ON version_search (version_id)"))
     else:
-        connection.execute(text("CREATE VIRTUAL TABLE version_search USING fts5("
-                                "terms, content='', tokenize='unicode61 remove_diacritics 2')"))
+        connection.execute(text(SQLITE_INDEX))
     # Migration 0006 runs before 0007 compressed the texts: they are plain here.
     rows = connection.execute(text("SELECT id, title, text FROM versions"))
     index_versions(connection, [(version_id, title or "", body or "") for version_id, title, body in rows])
@@ -97,6 +111,32 @@ def create_index(connection: Connection) -> None:
 
 def drop_index(connection: Connection) -> None:
     connection.execute(text("DROP TABLE IF EXISTS version_search"))
+
+
+def stored_versions(connection: Connection, batch: int = 500) -> Iterator[list[tuple[int, str, str]]]:
+    """The stored versions as (id, title, text), their texts uncompressed, in batches by id."""
+    last = 0
+    while rows := connection.execute(text("SELECT id, title, text_z FROM versions WHERE id > :last "
+                                          "ORDER BY id LIMIT :batch"), {"last": last, "batch": batch}).all():
+        yield [(version_id, title or "", unpack(body).decode("utf-8") if body else "")
+               for version_id, title, body in rows]
+        last = rows[-1][0]
+
+
+def rebuild_sqlite_index(connection: Connection) -> None:
+    """SQLite's index made again as SQLITE_INDEX from the stored texts (migration 0016), then
+    merged into one segment (4.5 s of CPU for 913,000 versions, after 106 s to index them)."""
+    drop_index(connection)
+    connection.execute(text(SQLITE_INDEX))
+    for versions in stored_versions(connection):
+        index_versions(connection, versions)
+    connection.execute(text("INSERT INTO version_search (version_search) VALUES ('optimize')"))
+
+
+@event.listens_for(Engine, "connect")
+def _add_phrase_function(dbapi_connection, _record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        add_phrase_function(dbapi_connection)
 
 
 @event.listens_for(Version, "after_insert")

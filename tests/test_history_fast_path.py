@@ -54,7 +54,7 @@ def test_history_of_a_current_sqlite_store_never_imports_sqlalchemy(demo_copy):
 
 FILTERS = [
     (), ("--limit", "3"), ("--search", "data"), ("--search", "transfer", "--limit", "2"),
-    ("--search", "个人信息"), ("--search", "!!!"), ("--stage", "adopted"),
+    ("--search", "个人信息"), ("--search", "standard contractual clau"), ("--search", "!!!"), ("--stage", "adopted"),
     ("--stage", "in_force", "--stage", "repealed", "--stage", "draft"), ("--paradigm", "unknown"),
     ("--paradigm", "restrictive", "--paradigm", "prudent"), ("--no-baseline",),
     ("--since", "2000-01-01", "--until", "2100-01-01"), ("--since", "2100-01-01"), ("--until", "2000-01-01"),

@@ -1,6 +1,7 @@
-"""The cheaper digest renders exactly what the templates rendered before: the same text part, HTML
-part and message bytes for a generated history that takes every branch of the templates, and
-the same quoted-printable bodies as the standard library for any text."""
+"""The cheaper digest renders exactly what the templates rendered before: the same text part, the
+same HTML part but for the font stacks named by class, the message the standard library would
+build, for a generated history that takes every branch of the templates, and the same
+quoted-printable bodies as the standard library for any text."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from email import quoprimime
+from email.contentmanager import raw_data_manager
 from email.message import EmailMessage
 from email.policy import default
 
@@ -18,7 +20,17 @@ import pytest
 from markupsafe import Markup, escape
 
 from alerts.compose import compose_digest, one_line
-from alerts.render import _escaped, build_message, quoted_printable, render_html, render_text
+from alerts.render import (
+    SANS,
+    SERIF,
+    STYLESHEET,
+    _escaped,
+    build_message,
+    events_html,
+    quoted_printable,
+    render_html,
+    render_text,
+)
 from alerts.settings import DigestFilter, SmtpSettings, Subscription
 from paradigms.trends import Flag, Period
 from policywatch.digests import as_dict, collection_paused
@@ -114,7 +126,8 @@ def digests() -> list:
             generated_digest(seed=5, count=0)]
 
 
-# sha256 of each part as the templates rendered them before the renderer was made cheaper.
+# sha256 of each part as the templates rendered them before the renderer was made cheaper (the
+# HTML part with its font stacks inline, as `with_inline_fonts` puts them back).
 EXPECTED_TEXT = [
     "1c27ab6b48c17a172588289dc52bd46a540d74f0d91f1e6bad79fb40e00ba443",
     "77b43802412ff7aa434b2088fe91791ad47bc8a62b0908ab6e1ba9f4533a5e3f",
@@ -125,10 +138,12 @@ EXPECTED_HTML = [
     "ff7e8a7a179e3c7c4df659ff932334b675625dd79bdda01881c17fd1f44dda21",
     "a795d67ba2a1c532288a1de0b2676dffb2765ba478bbae675cc58728ac157cc1",
 ]
+# The whole message since the font stacks went to the style sheet; the standard library builds
+# the same (test_the_message_is_what_the_standard_library_builds).
 EXPECTED_MESSAGE = [
-    "a95763468d8f69eb3de9eb3a7647363f983d93406fcba4d6ee9710e1671d4dc6",
-    "44f924089f9723d105b6f5b709f316328ba04546894d443d36756f85dcfeb8b1",
-    "12901bcb836147d9d7160110a79c91620d35b6d36fe0d9d8d412c385bcdb309a",
+    "76bc2690eeb86c500a407b1e2646574f1e5bcaa364cf64b9d979aff97d596312",
+    "d6b19072c42ed95c9c8fbc389908f69ecc5983c851123c81a1ae2a3125d8b58c",
+    "6539143826eff0672ad152aa5fe347470b779476b6a4f79d2d4b9652a97e4d00",
 ]
 
 
@@ -136,20 +151,49 @@ def _sha(text: str | bytes) -> str:
     return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
 
 
+def with_inline_fonts(html: str) -> str:
+    """The HTML part as it was before the font stacks went to the style sheet: no style sheet, and
+    each element's stack back in its style, before the font size it came before."""
+    stacks = {"sans": str(escape(SANS)), "serif": str(escape(SERIF))}
+    return re.sub(r' class="(sans|serif)" style="([^"]*?)font-size:',
+                  lambda found: f' style="{found[2]}font-family:{stacks[found[1]]};font-size:',
+                  html.replace(STYLESHEET, "", 1))
+
+
 @pytest.mark.parametrize("index", range(3))
 def test_the_parts_are_what_the_templates_gave(index):
     digest = digests()[index]
     assert _sha(render_text(digest, "mailto:leave@example.org")) == EXPECTED_TEXT[index]
-    assert _sha(render_html(digest, "chart-id", "mailto:leave@example.org")) == EXPECTED_HTML[index]
+    html = render_html(digest, "chart-id", "mailto:leave@example.org")
+    assert html.count(STYLESHEET) == 1 and html.index(STYLESHEET) < html.index("</head>")
+    assert _sha(with_inline_fonts(html)) == EXPECTED_HTML[index]
+
+
+def test_the_events_name_their_font_stacks_by_class():
+    digest = digests()[0]
+    events = "".join(events_html(kind, events, digest.cancelling) for kind, events in digest.sections.items())
+    assert "font-family" not in events and events.count(' class="serif" ') > 20
+    assert "Noto Sans CJK SC" in STYLESHEET and "Noto Serif CJK SC" in STYLESHEET and "&#39;" not in STYLESHEET
+
+
+def _message(index: int) -> bytes:
+    smtp = SmtpSettings(sender="digest@example.org", list_unsubscribe="mailto:leave@example.org")
+    return message_bytes(build_message(digests()[index], ("a@example.org",), smtp,
+                                       b"\x89PNG\r\n\x1a\n" + bytes(range(256)), now=UNTIL))
 
 
 @pytest.mark.parametrize("index", range(3))
 def test_the_message_is_byte_for_byte_what_it_was(index, monkeypatch):
     monkeypatch.setattr("alerts.render.make_msgid", lambda kind, domain: f"<{kind}.1@{domain}>")
-    smtp = SmtpSettings(sender="digest@example.org", list_unsubscribe="mailto:leave@example.org")
-    message = build_message(digests()[index], ("a@example.org",), smtp, b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
-                            now=UNTIL)
-    assert _sha(message_bytes(message)) == EXPECTED_MESSAGE[index]
+    assert _sha(_message(index)) == EXPECTED_MESSAGE[index]
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_the_message_is_what_the_standard_library_builds(index, monkeypatch):
+    monkeypatch.setattr("alerts.render.make_msgid", lambda kind, domain: f"<{kind}.1@{domain}>")
+    cheaper = _message(index)
+    monkeypatch.setattr("alerts.render._TEXT_CONTENT", raw_data_manager)
+    assert cheaper == _message(index)
 
 
 def test_quoted_printable_is_the_standard_librarys():

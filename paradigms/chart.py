@@ -27,6 +27,7 @@ TICK_POINTS, TITLE_POINTS, LEGEND_POINTS = 12, 13, 11.5
 LEGEND_COLUMNS = 2             # three paradigm names in one row do not fit at LEGEND_POINTS
 LEGEND_ROW = 0.07              # height of a legend row, as a fraction of the figure's
 FLAG_OFFSET = 0.12             # periods between the lines of two kinds flagged in one period
+PNG_COMPRESSION = 1            # zlib's fastest: half the encoding time of its default, 15 % more bytes
 
 
 def tick_positions(count: int) -> list[int]:
@@ -45,44 +46,41 @@ def draw_trend_chart(periods: list[Period], flags: list[Flag], title: str | None
     """A line per paradigm share of instruments in force, drawn over the axes so none hides on
     them; a vertical line per kind of shift flagged in a period; the count behind each period
     under its label."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     positions = list(range(len(periods)))
-    figure, axes = pyplot.subplots(figsize=FIGURE_SIZE, dpi=DPI)
-    try:
-        for paradigm in PARADIGMS:
-            axes.plot(positions, [100 * p.shares[paradigm] for p in periods], marker="o",
-                      markersize=5, linewidth=2.2, color=PARADIGM_COLOURS[paradigm],
-                      label=PARADIGM_NAMES[paradigm], clip_on=False, zorder=3)
-        named: set[str] = set()
-        for index, period in enumerate(periods):
-            kinds = [kind for kind in FLAG_STYLES if any(f.period == period.period and f.kind == kind
-                                                         for f in flags)]
-            for order, kind in enumerate(kinds):  # several kinds side by side, centred on the period
-                axes.axvline(index + (order - (len(kinds) - 1) / 2) * FLAG_OFFSET, color=FLAG_COLOUR,
-                             linestyle=FLAG_STYLES[kind], linewidth=1.2, zorder=1,
-                             label=None if kind in named else kind.replace("-", " "))
-                named.add(kind)
-        axes.set_ylim(-MARGIN, 100 + MARGIN)
-        axes.set_yticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"],
-                       fontsize=TICK_POINTS)
-        shown = tick_positions(len(periods))
-        axes.set_xticks(shown, [period_label(periods[i]) for i in shown], fontsize=TICK_POINTS)
-        axes.set_xlim(-0.3, max(len(periods) - 0.7, 0.3))
-        axes.set_title(title or "Paradigm shares of instruments in force", fontsize=TITLE_POINTS)
-        axes.grid(axis="y", alpha=0.3)
-        for side in ("top", "right"):
-            axes.spines[side].set_visible(False)
-        lines, names = axes.get_legend_handles_labels()
-        rows = -(-len(lines) // LEGEND_COLUMNS)
-        figure.legend(lines, names, loc="lower center", bbox_to_anchor=(0.5, 0), ncol=LEGEND_COLUMNS,
-                      fontsize=LEGEND_POINTS, frameon=False, handlelength=2.2, columnspacing=1.2)
-        figure.tight_layout(rect=(0, LEGEND_ROW * rows, 1, 1))
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
-    finally:
-        pyplot.close(figure)
+    figure = Figure(figsize=FIGURE_SIZE, dpi=DPI)  # no pyplot: no figure manager to open and close
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for paradigm in PARADIGMS:
+        axes.plot(positions, [100 * p.shares[paradigm] for p in periods], marker="o",
+                  markersize=5, linewidth=2.2, color=PARADIGM_COLOURS[paradigm],
+                  label=PARADIGM_NAMES[paradigm], clip_on=False, zorder=3)
+    named: set[str] = set()
+    for index, period in enumerate(periods):
+        kinds = [kind for kind in FLAG_STYLES if any(f.period == period.period and f.kind == kind
+                                                     for f in flags)]
+        for order, kind in enumerate(kinds):  # several kinds side by side, centred on the period
+            axes.axvline(index + (order - (len(kinds) - 1) / 2) * FLAG_OFFSET, color=FLAG_COLOUR,
+                         linestyle=FLAG_STYLES[kind], linewidth=1.2, zorder=1,
+                         label=None if kind in named else kind.replace("-", " "))
+            named.add(kind)
+    axes.set_ylim(-MARGIN, 100 + MARGIN)
+    axes.set_yticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"],
+                   fontsize=TICK_POINTS)
+    shown = tick_positions(len(periods))
+    axes.set_xticks(shown, [period_label(periods[i]) for i in shown], fontsize=TICK_POINTS)
+    axes.set_xlim(-0.3, max(len(periods) - 0.7, 0.3))
+    axes.set_title(title or "Paradigm shares of instruments in force", fontsize=TITLE_POINTS)
+    axes.grid(axis="y", alpha=0.3)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    lines, names = axes.get_legend_handles_labels()
+    rows = -(-len(lines) // LEGEND_COLUMNS)
+    figure.legend(lines, names, loc="lower center", bbox_to_anchor=(0.5, 0), ncol=LEGEND_COLUMNS,
+                  fontsize=LEGEND_POINTS, frameon=False, handlelength=2.2, columnspacing=1.2)
+    figure.tight_layout(rect=(0, LEGEND_ROW * rows, 1, 1))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", pil_kwargs={"compress_level": PNG_COMPRESSION})
+    return buffer.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email import quoprimime
@@ -325,26 +326,35 @@ def quoted_printable(body: bytes, max_line_length: int = 78) -> str:
     return "\n".join(lines)
 
 
-def _sniffed_quoted_printable(lines: list[bytes], policy: Policy) -> int | None:
-    """The line length if the standard library would encode these lines (more than ten, some
+def _normal_body(text: str, charset: str) -> bytes:
+    """The text's bytes as the standard library writes a text body: each line (split at LF, CR
+    or CRLF) ended by LF."""
+    body = text.encode(charset)
+    if b"\r" in body:
+        return b"".join(line + b"\n" for line in body.splitlines())
+    return body + b"\n" if body and not body.endswith(b"\n") else body
+
+
+def _sniffed_quoted_printable(body: bytes, policy: Policy) -> int | None:
+    """The line length if the standard library would encode this body (more than ten lines, some
     too long for a line) as quoted-printable: it compares its two encodings of the first ten."""
     width = policy.max_line_length
-    if width is None or len(lines) <= 10 or max(map(len, lines)) <= width:
+    if width is None or body.count(b"\n") <= 10 or not re.search(b"[^\n]{%d}" % (width + 1), body):
         return None
-    sniff = policy.linesep.encode("ascii").join(lines[:10]) + policy.linesep.encode("ascii")
+    sniff = policy.linesep.encode("ascii").join(body.split(b"\n", 10)[:10]) + policy.linesep.encode("ascii")
     quoted = len(quoprimime.body_encode(sniff.decode("latin-1"), width))
     return width if quoted <= len(binascii.b2a_base64(sniff)) else None
 
 
 def _set_text(message: EmailMessage, text: str, subtype: str = "plain", **options) -> None:
     """The standard library's text part, its quoted-printable body made by `quoted_printable`."""
-    lines = text.encode(options.get("charset", "utf-8")).splitlines()
-    width = None if options.get("cte") else _sniffed_quoted_printable(lines, message.policy)
+    body = _normal_body(text, options.get("charset", "utf-8"))
+    width = None if options.get("cte") else _sniffed_quoted_printable(body, message.policy)
     if width is None:
         raw_data_manager.set_content(message, text, subtype, **options)
         return
     raw_data_manager.set_content(message, "", subtype, cte="quoted-printable", **options)
-    message.set_payload(quoted_printable(b"\n".join(lines) + b"\n", width))
+    message.set_payload(quoted_printable(body, width))
 
 
 _TEXT_CONTENT = ContentManager()  # the message's two text parts (the chart is added as before)

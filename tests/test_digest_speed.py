@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 
 from alerts.compose import compose_digest, one_line
 from alerts.render import (
+    _TEXT_CONTENT,
     SANS,
     SERIF,
     STYLESHEET,
@@ -205,6 +206,22 @@ def test_quoted_printable_is_the_standard_librarys():
     for text in texts:
         body = b"\n".join(text.encode().splitlines()) + b"\n"
         assert quoted_printable(body) == quoprimime.body_encode(body.decode("latin-1"), 78), repr(text)
+
+
+def test_a_text_part_is_what_the_standard_librarys_content_manager_makes():
+    """Short and long lines, more and fewer than ten, CR and CRLF, ASCII or not: the same headers
+    and body, whichever encoding the standard library picks."""
+    rng = random.Random(3)
+    alphabet = "ab =\t \n.é数\r" + "x" * 30
+    texts = ["", "a", "a\n" * 11, "a" * 80, ("a" * 80 + "\n") * 11, ("a" * 80 + "\r\n") * 12,
+             ("é" * 50 + "\r") * 12, ("a" * 80 + "\n") * 11 + "end", "\n" * 20 + "a" * 90]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 2000))) for _ in range(400)]
+    for text in texts:
+        for subtype in ("plain", "html"):
+            cheaper, standard = EmailMessage(), EmailMessage()
+            cheaper.set_content(text, subtype, content_manager=_TEXT_CONTENT)
+            standard.set_content(text, subtype, content_manager=raw_data_manager)
+            assert cheaper.as_bytes() == standard.as_bytes(), repr(text)
 
 
 def test_one_line_is_header_safe_on_every_text_at_any_depth():

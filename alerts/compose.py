@@ -100,8 +100,21 @@ def one_line(value: T) -> T:
     if isinstance(value, dict):
         return cast(T, dict(zip(value, _one_line_items(value.values()), strict=True)))
     if isinstance(value, list | tuple):
+        if _all_one_line_texts(value):
+            return cast(T, type(value)(value))
         return cast(T, type(value)(_one_line_items(value)))
     return value
+
+
+def _all_one_line_texts(items: list | tuple) -> bool:
+    """Whether every item is a text spaced once (`texts.normalise.spaced_once`), told for all at
+    once: a flag's list of thousands of instrument ids, joined by a printable separator that
+    neither starts nor ends any of them and is not a space."""
+    if not all(type(item) is str for item in items):
+        return False
+    joined = "|".join(items)
+    return (joined.isprintable() and "  " not in joined and "| " not in joined and " |" not in joined
+            and not joined.startswith(" ") and not joined.endswith(" "))
 
 
 def _one_line_text(text: str) -> str:

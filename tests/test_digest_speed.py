@@ -238,6 +238,19 @@ def test_one_line_is_header_safe_on_every_text_at_any_depth():
                                     "pair": (header_safe(text), 1)}
 
 
+def test_a_list_of_texts_is_put_on_one_line_text_by_text():
+    """Lists of texts only (a flag's instrument ids), which are told spaced once all at once."""
+    rng = random.Random(4)
+    alphabet = " a|\t\n\xa0\x00é数" + "x" * 8
+    for _ in range(5000):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+                 for _ in range(rng.randint(0, 5))]
+        assert one_line(texts) == [header_safe(text) for text in texts], repr(texts)
+        assert one_line(tuple(texts)) == tuple(header_safe(text) for text in texts), repr(texts)
+    ids = [f"src-{n}/i-{n}" for n in range(2000)]
+    assert one_line(ids) == ids and one_line(ids) is not ids
+
+
 def test_trend_records_are_copied_as_asdict_copies_them():
     period = Period("2026", date(2026, 12, 31), 3, {"prudent": 2}, {"prudent": 0.5},
                     {"national": {"prudent": 0.5}}, ["cn/a", "cn/b"])

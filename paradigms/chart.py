@@ -10,6 +10,7 @@ that its names fit at that size.
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 from paradigms.trends import Flag, Period
 from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES, PARADIGMS
@@ -39,13 +40,28 @@ def tick_positions(count: int) -> list[int]:
 
 def period_label(period: Period) -> str:
     """A period's axis label with the number of instruments its shares are taken of."""
-    return f"{period.period}\nn={period.in_force}"
+    return _label(period.period, period.in_force)
+
+
+def _label(period: str, in_force: int) -> str:
+    return f"{period}\nn={in_force}"
+
+
+Drawn = tuple[tuple[str, int, tuple[float, ...]], ...]  # what the chart shows of the periods
 
 
 def draw_trend_chart(periods: list[Period], flags: list[Flag], title: str | None = None) -> bytes:
     """A line per paradigm share of instruments in force, drawn over the axes so none hides on
     them; a vertical line per kind of shift flagged in a period; the count behind each period
-    under its label."""
+    under its label. The last few charts are kept by what they show: the digests of several
+    subscriptions built from the same trends draw it once."""
+    shown: Drawn = tuple((p.period, p.in_force, tuple(p.shares[paradigm] for paradigm in PARADIGMS))
+                         for p in periods)
+    return _chart(shown, frozenset((f.period, f.kind) for f in flags), title)
+
+
+@lru_cache(maxsize=4)
+def _chart(periods: Drawn, flagged: frozenset[tuple[str, str]], title: str | None) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -53,14 +69,13 @@ def draw_trend_chart(periods: list[Period], flags: list[Flag], title: str | None
     figure = Figure(figsize=FIGURE_SIZE, dpi=DPI)  # no pyplot: no figure manager to open and close
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    for paradigm in PARADIGMS:
-        axes.plot(positions, [100 * p.shares[paradigm] for p in periods], marker="o",
+    for order, paradigm in enumerate(PARADIGMS):
+        axes.plot(positions, [100 * shares[order] for _, _, shares in periods], marker="o",
                   markersize=5, linewidth=2.2, color=PARADIGM_COLOURS[paradigm],
                   label=PARADIGM_NAMES[paradigm], clip_on=False, zorder=3)
     named: set[str] = set()
-    for index, period in enumerate(periods):
-        kinds = [kind for kind in FLAG_STYLES if any(f.period == period.period and f.kind == kind
-                                                     for f in flags)]
+    for index, (period, _, _) in enumerate(periods):
+        kinds = [kind for kind in FLAG_STYLES if (period, kind) in flagged]
         for order, kind in enumerate(kinds):  # several kinds side by side, centred on the period
             axes.axvline(index + (order - (len(kinds) - 1) / 2) * FLAG_OFFSET, color=FLAG_COLOUR,
                          linestyle=FLAG_STYLES[kind], linewidth=1.2, zorder=1,
@@ -70,7 +85,7 @@ def draw_trend_chart(periods: list[Period], flags: list[Flag], title: str | None
     axes.set_yticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"],
                    fontsize=TICK_POINTS)
     shown = tick_positions(len(periods))
-    axes.set_xticks(shown, [period_label(periods[i]) for i in shown], fontsize=TICK_POINTS)
+    axes.set_xticks(shown, [_label(*periods[i][:2]) for i in shown], fontsize=TICK_POINTS)
     axes.set_xlim(-0.3, max(len(periods) - 0.7, 0.3))
     axes.set_title(title or "Paradigm shares of instruments in force", fontsize=TITLE_POINTS)
     axes.grid(axis="y", alpha=0.3)

@@ -1,10 +1,11 @@
 """A week's digest at scale: the trends' folding and the digest, message and chart, timed.
 
-    python3 bench/digest_scale.py --keep PATH [--instruments 100000] [--events 1000000]
-                                  [--runs 5] [--digests-only] [--tree TREE]
+    python3 bench/digest_scale.py (--keep PATH | --url URL) [--instruments 100000]
+                                  [--events 1000000] [--runs 5] [--digests-only] [--tree TREE]
 
-Generates a store with `bench/store_scale.py`'s generator (kept in PATH; a later run with the
-same PATH measures that store again, to compare two versions of the code on one store), then
+Generates a store with `bench/store_scale.py`'s generator (kept in PATH, or in the database of
+URL, e.g. PostgreSQL's; a later run with the same PATH or URL measures that store again, to
+compare two versions of the code on one store), then
 times, in CPU and wall seconds:
 
 - folding every version once (the first digest after an upgrade or a reclassification);
@@ -12,7 +13,9 @@ times, in CPU and wall seconds:
 - folding a week of new versions (2,500 amendments recorded after the history, 5 % relabelled,
   plus withdrawals and restorations), left in the store;
 - a week's digest, message and chart, in this process (median of RUNS, the chart's imports paid
-  before) and in a fresh process (imports included), with and without the chart's imports.
+  before; the charts kept by what they show forgotten before each, as when the trends moved
+  since the last digest), the same with the chart kept (another subscription's digest of the
+  same trends), and in a fresh process (imports included).
 
 With --digests-only, only the digests are timed, on the store as it is (nothing folded or
 recorded, so that two trees alternating read the same store), with the median CPU seconds of
@@ -126,16 +129,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instruments", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--keep", type=Path, required=True, metavar="PATH")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--keep", type=Path, metavar="PATH", help="an SQLite file (generated if missing)")
+    where.add_argument("--url", help="a store's URL, e.g. a PostgreSQL database (generated if empty)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--digests-only", action="store_true",
                         help="time only the digests, on the store as it is, with their parts")
     parser.add_argument("--tree", type=Path, help="the product of this tree instead (an older commit's)")
     args = parser.parse_args()
-    path = args.keep.resolve()
-    url = f"sqlite:///{path}"
-    fresh_store = not path.exists()
+    url = args.url or f"sqlite:///{args.keep.resolve()}"
+    fresh_store = not args.url and not args.keep.resolve().exists()
     store = Store(url)
+    if args.url:
+        with store.sessions() as session:
+            fresh_store = not session.scalar(select(func.count(Instrument.id)))
     if fresh_store:
         cpu, wall, versions = clock(lambda: generate(store, args.instruments, args.events))
         print(f"generated {versions:,} versions in {wall:.0f} s")
@@ -165,9 +172,16 @@ def main() -> None:
     rng = random.Random(11)
     starts = [START + timedelta(days=rng.randrange(30, SPAN.days - 7)) for _ in range(args.runs)]
 
-    def digest(since):
-        return lambda: build_digest(store, subscription, since, since + timedelta(days=7), SmtpSettings(),
-                                    now=since + timedelta(days=7))
+    import paradigms.chart as chart
+    kept_charts = getattr(chart, "_chart", None)  # the charts kept by what they show, if the tree has them
+
+    def digest(since, chart_kept: bool = False):
+        def build():
+            if kept_charts is not None and not chart_kept:
+                kept_charts.cache_clear()  # as a week later, when the trends have moved
+            return build_digest(store, subscription, since, since + timedelta(days=7), SmtpSettings(),
+                                now=since + timedelta(days=7))
+        return build
 
     clock(digest(starts[0]))  # warm-up: imports, caches
     spent: dict[str, list[float]] = {}
@@ -177,6 +191,10 @@ def main() -> None:
     rows.append((f"a week's digest, message and chart, warm process (median of {args.runs})",
                  statistics.median(t[0] for t in timings), statistics.median(t[1] for t in timings)))
     rows += [(f"— {name}", statistics.median(cpus), float("nan")) for name, cpus in spent.items()]
+    if kept_charts is not None:
+        again = [clock(digest(since, chart_kept=True))[:2] for since in starts]
+        rows.append(("the same, the chart kept from a digest of the same trends (another subscription)",
+                     statistics.median(t[0] for t in again), statistics.median(t[1] for t in again)))
     store.close()
     fresh = subprocess.run([sys.executable, "-c", FRESH.format(root=str(TREE), url=url,
                                                                since=starts[0].isoformat())],

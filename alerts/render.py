@@ -24,7 +24,7 @@ from alerts.settings import SmtpSettings
 from paradigms.lifecycle import STAGE_NAMES
 from texts.header_safe import header_safe
 from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES, STAGE
-from texts.word_diff import Mark, Run, marked_html, marked_plain, word_runs
+from texts.word_diff import Mark, marked_html, marked_plain, word_runs
 
 _ENVIRONMENT = Environment(loader=PackageLoader("alerts", "templates"),
                            autoescape=select_autoescape(["html", "html.j2"]),
@@ -39,25 +39,25 @@ SANS = ("Helvetica,Arial,'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','
 
 
 @lru_cache(maxsize=4096)
-def _runs(before: str, after: str) -> tuple[Run, ...]:
-    """The excerpts compared once for both sides and both parts of the message."""
-    return tuple(word_runs(before, after))
-
-
-def _side(modified: dict, mark: Mark) -> list[Run]:
-    """One side of a modified provision's stored excerpts, compared word by word: the unchanged
-    words and those `mark`ed (deleted for the before, inserted for the after)."""
-    return [run for run in _runs(modified["before"], modified["after"]) if run.mark in ("equal", mark)]
+def _marked(before: str, after: str) -> tuple[str, str, str, str]:
+    """A modified provision's stored excerpts compared once, word by word, and written for both
+    parts: the before and the after as the plain-text part shows them ('…确[-需-]向…'), then
+    escaped for the HTML part, the changed words in <del> or <ins>. Each side is the unchanged
+    words and those deleted (the before) or inserted (the after)."""
+    runs = list(word_runs(before, after))
+    deleted = [run for run in runs if run.mark in ("equal", "deleted")]
+    inserted = [run for run in runs if run.mark in ("equal", "inserted")]
+    return marked_plain(deleted), marked_plain(inserted), marked_html(deleted), marked_html(inserted)
 
 
 def marked_words(modified: dict, mark: Mark) -> str:
     """An excerpt for the plain-text part: '…确[-需-]向…'."""
-    return marked_plain(_side(modified, mark))
+    return _marked(modified["before"], modified["after"])[0 if mark == "deleted" else 1]
 
 
 def marked_words_html(modified: dict, mark: Mark) -> Markup:
     """An excerpt for the HTML part, escaped, changed words in <del> or <ins>."""
-    return Markup(marked_html(_side(modified, mark)))
+    return Markup(_marked(modified["before"], modified["after"])[2 if mark == "deleted" else 3])
 
 
 # The font stacks of the events, written once in the head's style sheet and named by a class:
@@ -75,7 +75,7 @@ _ARROW = '<span style="color:#6c757d;">&rarr;</span>'
 
 
 def _text(record: dict, key: str) -> str:
-    return str(record[key]) if key in record else ""
+    return str(record.get(key, ""))
 
 
 def _escaped(value: Any) -> str:
@@ -84,11 +84,13 @@ def _escaped(value: Any) -> str:
     if type(value) is str:
         return (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
                 .replace("'", "&#39;").replace('"', "&#34;"))
+    if type(value) is int:  # a version number: digits, nothing to escape
+        return str(value)
     return str(escape(value))
 
 
 def _html(record: dict, key: str) -> str:
-    return _escaped(record[key]) if key in record else ""
+    return _escaped(record.get(key, ""))
 
 
 def _named(names: dict[str, str], key: Any) -> str:
@@ -132,16 +134,23 @@ def event_text(kind: str, event: dict, cancelling: set[str]) -> str:
     if provisions:
         lines += [f"\n  + {ref} added" for ref in provisions.get("added", ())]
         lines += [f"\n  - {ref} removed" for ref in provisions.get("removed", ())]
-        lines += [f"\n  ~ {_text(modified, 'ref')}\n      before: {marked_words(modified, 'deleted')}"
-                  f"\n      after:  {marked_words(modified, 'inserted')}"
-                  for modified in provisions.get("modified", [])[:6]]
+        for modified in provisions.get("modified", [])[:6]:
+            before, after, _, _ = _marked(modified["before"], modified["after"])
+            lines.append(f"\n  ~ {_text(modified, 'ref')}\n      before: {before}\n      after:  {after}")
     return "".join(lines) + "\n"
 
 
 def _badge(paradigm: Any) -> str:
     """A paradigm's name on its colour."""
-    return (f'<span style="background:{_escaped(_named(PARADIGM_COLOURS, paradigm))};color:#ffffff;'
-            f'padding:2px 7px;border-radius:3px;">{_escaped(_named(PARADIGM_NAMES, paradigm))}</span>')
+    badge = _BADGES.get(paradigm) if isinstance(paradigm, str) else None
+    if badge is None:
+        badge = (f'<span style="background:{_escaped(_named(PARADIGM_COLOURS, paradigm))};color:#ffffff;'
+                 f'padding:2px 7px;border-radius:3px;">{_escaped(_named(PARADIGM_NAMES, paradigm))}</span>')
+    return badge
+
+
+_BADGES: dict[str, str] = {}
+_BADGES.update((paradigm, _badge(paradigm)) for paradigm in PARADIGM_NAMES)
 
 
 def event_html(kind: str, event: dict, cancelling: set[str]) -> str:
@@ -207,13 +216,14 @@ def event_html(kind: str, event: dict, cancelling: set[str]) -> str:
         parts += [f'<tr><td style="padding:2px 0;color:#c1121f;"><b>&minus; {_escaped(ref)}</b> removed'
                   '</td></tr>' for ref in provisions.get("removed", ())]
         parts.append("\n    ")
-        parts += [f'<tr><td style="padding:4px 0;"{lang}>\n      <b style="color:#1d3557;">'
-                  f'{_html(modified, "ref")}</b> modified\n      <div class="serif" style="'
-                  f'background:#fdecea;padding:4px 8px;margin-top:3px;font-size:13px;color:#6a040f;">'
-                  f'{marked_words_html(modified, "deleted")}</div>\n      <div class="serif" style="'
-                  f'background:#e9f7ef;padding:4px 8px;margin-top:2px;font-size:13px;color:#1b4332;">'
-                  f'{marked_words_html(modified, "inserted")}</div>\n    </td></tr>'
-                  for modified in provisions.get("modified", [])[:6]]
+        for modified in provisions.get("modified", [])[:6]:
+            _, _, before, after = _marked(modified["before"], modified["after"])
+            parts.append(f'<tr><td style="padding:4px 0;"{lang}>\n      <b style="color:#1d3557;">'
+                         f'{_html(modified, "ref")}</b> modified\n      <div class="serif" style="'
+                         f'background:#fdecea;padding:4px 8px;margin-top:3px;font-size:13px;color:#6a040f;">'
+                         f'{before}</div>\n      <div class="serif" style="background:#e9f7ef;'
+                         f'padding:4px 8px;margin-top:2px;font-size:13px;color:#1b4332;">{after}</div>'
+                         '\n    </td></tr>')
         parts.append("\n  </table>")
     parts.append("\n  \n</td></tr>\n")
     return "".join(parts)

@@ -36,7 +36,6 @@ from paradigms.trends import (
     entered_paradigm,
     entered_within,
     trends_from_counts,
-    withdrawn_on,
     yearly_counts,
 )
 from storage.database import Store
@@ -385,8 +384,12 @@ class StoredNames:
                  for key, history in self.pending.members.items()
                  if history is not None and entered_paradigm(history) == RESTRICTIVE]
         by_year: dict[str, list[str]] = {}
+        year_of: dict[str, list[str]] = {}  # an in-force day -> its year's list: a few thousand days
         for _, uid, in_force in sorted(rows):
-            by_year.setdefault(str(date.fromisoformat(in_force).year), []).append(uid)
+            uids = year_of.get(in_force)
+            if uids is None:
+                uids = year_of[in_force] = by_year.setdefault(str(date.fromisoformat(in_force).year), [])
+            uids.append(uid)
         return by_year
 
     def entered(self, start: date, end: date, paradigm: str) -> list[str]:
@@ -420,8 +423,18 @@ class StoredNames:
         for jurisdiction, day in wanted:
             iso = day.isoformat()
             found.append([uid for _, uid, since, withdrawn in members[jurisdiction] if since <= iso
-                          and not (withdrawn and withdrawn_on(_withdrawn_of(withdrawn), day))])
+                          and not (withdrawn and _withdrawn_on_iso(withdrawn, iso))])
         return found
+
+
+def _withdrawn_on_iso(text: str, iso: str) -> bool:
+    """`withdrawn_on(_withdrawn_of(text), date.fromisoformat(iso))`, told on the ISO dates as
+    they are (they sort as the days do)."""
+    for span in text.split(";"):
+        start, _, end = span.partition("/")
+        if start <= iso and (not end or iso < end):
+            return True
+    return False
 
 
 def yearly_trends(session: Session, until: date | None = None, named_periods: int | None = None

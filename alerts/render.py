@@ -338,33 +338,42 @@ def quoted_printable(body: bytes, max_line_length: int = 78) -> str:
 
 def _normal_body(text: str, charset: str) -> bytes:
     """The text's bytes as the standard library writes a text body: each line (split at LF, CR
-    or CRLF) ended by LF."""
+    or CRLF) ended by LF, and LF alone for no line."""
     body = text.encode(charset)
     if b"\r" in body:
-        return b"".join(line + b"\n" for line in body.splitlines())
-    return body + b"\n" if body and not body.endswith(b"\n") else body
+        return b"".join(line + b"\n" for line in body.splitlines()) or b"\n"
+    return body + b"\n" if not body.endswith(b"\n") else body
 
 
-def _sniffed_quoted_printable(body: bytes, policy: Policy) -> int | None:
-    """The line length if the standard library would encode this body (more than ten lines, some
-    too long for a line) as quoted-printable: it compares its two encodings of the first ten."""
-    width = policy.max_line_length
-    if width is None or body.count(b"\n") <= 10 or not re.search(b"[^\n]{%d}" % (width + 1), body):
+def _encoded(body: bytes, policy: Policy, width: int) -> tuple[str, str] | None:
+    """The standard library's encoding of a text body and the body so encoded, when it picks
+    7bit, 8bit or quoted-printable (more than ten lines, some too long, quoted-printable shorter
+    than base64 for the first ten); None otherwise."""
+    if not re.search(b"[^\n]{%d}" % (width + 1), body):
+        if body.isascii():
+            return "7bit", body.decode("ascii")
+        return ("8bit", body.decode("ascii", "surrogateescape")) if policy.cte_type == "8bit" else None
+    if body.count(b"\n") <= 10:
         return None
     sniff = policy.linesep.encode("ascii").join(body.split(b"\n", 10)[:10]) + policy.linesep.encode("ascii")
-    quoted = len(quoprimime.body_encode(sniff.decode("latin-1"), width))
-    return width if quoted <= len(binascii.b2a_base64(sniff)) else None
+    if len(quoprimime.body_encode(sniff.decode("latin-1"), width)) > len(binascii.b2a_base64(sniff)):
+        return None
+    return "quoted-printable", quoted_printable(body, width)
 
 
 def _set_text(message: EmailMessage, text: str, subtype: str = "plain", **options) -> None:
-    """The standard library's text part, its quoted-printable body made by `quoted_printable`."""
-    body = _normal_body(text, options.get("charset", "utf-8"))
-    width = None if options.get("cte") else _sniffed_quoted_printable(body, message.policy)
-    if width is None:
+    """The standard library's text part, its body encoded once: read whole for the choice of
+    encoding instead of split into lines, quoted-printable made by `quoted_printable`."""
+    width = message.policy.max_line_length
+    encoded = None
+    if width is not None and not options.get("cte"):
+        encoded = _encoded(_normal_body(text, options.get("charset", "utf-8")), message.policy, width)
+    if encoded is None:
         raw_data_manager.set_content(message, text, subtype, **options)
         return
-    raw_data_manager.set_content(message, "", subtype, cte="quoted-printable", **options)
-    message.set_payload(quoted_printable(body, width))
+    cte, body = encoded
+    raw_data_manager.set_content(message, "", subtype, cte=cte, **options)
+    message.set_payload(body)
 
 
 _TEXT_CONTENT = ContentManager()  # the message's two text parts (the chart is added as before)

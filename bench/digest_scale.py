@@ -123,6 +123,8 @@ def timed_parts(spent: dict[str, list[float]]) -> None:
     for name, label in parts.items():
         setattr(digests, name, timed(label, getattr(digests, name)))
     digests.trend_spans.yearly_trends = timed("trends: periods and flags", digests.trend_spans.yearly_trends)
+    digests.trend_spans.advance = timed("folding what is new (advance; nothing here)",
+                                        digests.trend_spans.advance)
 
 
 def main() -> None:
@@ -191,6 +193,10 @@ def main() -> None:
     rows.append((f"a week's digest, message and chart, warm process (median of {args.runs})",
                  statistics.median(t[0] for t in timings), statistics.median(t[1] for t in timings)))
     rows += [(f"— {name}", statistics.median(cpus), float("nan")) for name, cpus in spent.items()]
+    if spent:
+        rest = [cpu - sum(cpus[run] for cpus in spent.values()) for run, (cpu, _) in enumerate(timings)]
+        rows.append(("— the rest (coverage, trend records, the collector)", statistics.median(rest),
+                     float("nan")))
     if kept_charts is not None:
         again = [clock(digest(since, chart_kept=True))[:2] for since in starts]
         rows.append(("the same, the chart kept from a digest of the same trends (another subscription)",

@@ -280,6 +280,7 @@ def build_test_message(smtp: SmtpSettings, recipient: str, now: datetime | None 
     return message
 
 
+BASE64_LINE_BYTES = 57  # what base64.encodebytes puts on a line: 76 characters
 _PLAIN = bytes(range(0x20, 0x7F)) + b"\t\r\n"  # what a quoted-printable body keeps as it is, but '='
 
 
@@ -346,19 +347,21 @@ def _normal_body(text: str, charset: str) -> bytes:
 
 
 def _encoded(body: bytes, policy: Policy, width: int) -> tuple[str, str] | None:
-    """The standard library's encoding of a text body and the body so encoded, when it picks
-    7bit, 8bit or quoted-printable (more than ten lines, some too long, quoted-printable shorter
-    than base64 for the first ten); None otherwise."""
+    """The standard library's encoding of a text body and the body so encoded: 7bit or 8bit when
+    every line fits, else (more than ten lines) quoted-printable or base64, whichever is shorter
+    for the first ten; None for what it does otherwise."""
     if not re.search(b"[^\n]{%d}" % (width + 1), body):
         if body.isascii():
             return "7bit", body.decode("ascii")
         return ("8bit", body.decode("ascii", "surrogateescape")) if policy.cte_type == "8bit" else None
-    if body.count(b"\n") <= 10:
+    if body.count(b"\n") <= 10 or policy.linesep != "\n":
         return None
-    sniff = policy.linesep.encode("ascii").join(body.split(b"\n", 10)[:10]) + policy.linesep.encode("ascii")
-    if len(quoprimime.body_encode(sniff.decode("latin-1"), width)) > len(binascii.b2a_base64(sniff)):
-        return None
-    return "quoted-printable", quoted_printable(body, width)
+    sniff = b"\n".join(body.split(b"\n", 10)[:10]) + b"\n"
+    if len(quoprimime.body_encode(sniff.decode("latin-1"), width)) <= len(binascii.b2a_base64(sniff)):
+        return "quoted-printable", quoted_printable(body, width)
+    if width // 4 * 3 == BASE64_LINE_BYTES:  # the standard library's lines of base64, written at once
+        return "base64", base64.encodebytes(body).decode("ascii")
+    return None
 
 
 def _set_text(message: EmailMessage, text: str, subtype: str = "plain", **options) -> None:

@@ -105,7 +105,7 @@ def _copied(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _copied(item) for key, item in value.items()}
     if isinstance(value, list):
-        return list(value) if all(type(item) is str for item in value) else [_copied(item) for item in value]
+        return list(value) if {*map(type, value)} <= {str} else [_copied(item) for item in value]
     return value  # str, int, float, date, None: what deepcopy gives back as it is
 
 

@@ -64,9 +64,13 @@ def draw_trend_chart(periods: list[Period], flags: list[Flag], title: str | None
 def _chart(periods: Drawn, flagged: frozenset[tuple[str, str]], title: str | None) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import TightLayoutEngine
 
     positions = list(range(len(periods)))
-    figure = Figure(figsize=FIGURE_SIZE, dpi=DPI)  # no pyplot: no figure manager to open and close
+    # No pyplot (no figure manager to open and close), and no layout engine left on the figure:
+    # saving it would first draw it once more for the engine.
+    figure = Figure(figsize=FIGURE_SIZE, dpi=DPI)
+    figure.set_layout_engine("none")  # whatever matplotlibrc says
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for order, paradigm in enumerate(PARADIGMS):
@@ -100,7 +104,7 @@ def _chart(periods: Drawn, flagged: frozenset[tuple[str, str]], title: str | Non
     rows = -(-len(lines) // LEGEND_COLUMNS)
     figure.legend(lines, names, loc="lower center", bbox_to_anchor=(0.5, 0), ncol=LEGEND_COLUMNS,
                   fontsize=LEGEND_POINTS, frameon=False, handlelength=2.2, columnspacing=1.2)
-    figure.tight_layout(rect=(0, LEGEND_ROW * rows, 1, 1))
+    TightLayoutEngine(rect=(0, LEGEND_ROW * rows, 1, 1)).execute(figure)  # figure.tight_layout, once
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", pil_kwargs={"compress_level": PNG_COMPRESSION})
     return buffer.getvalue()

@@ -23,6 +23,7 @@ from texts.vocabulary import ADOPTED, IN_FORCE, REPEALED, STAGE, UNKNOWN_STAGE
 
 WALKED = 30  # events a search for a common phrase walks per event asked for, before it sorts
 FOUND_OFTEN = 1000  # matching versions from which a search walks the events newest first
+CONFIRMING = 10  # a longer phrase, each candidate confirmed in its text, walks from a tenth of it
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,12 @@ def moment(dialect: str, value: datetime) -> Any:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else value
 
 
-def matching_versions(dialect: str, needle: str, query: Statement) -> str | None:
+def matching_versions(dialect: str, needle: str, query: Statement, confirmed: bool = True) -> str | None:
     """SELECT of the ids of versions whose title or text contains the phrase of the needle's
     terms, the last one a prefix, its match binding parameters of `query`; None when the needle
     has no searchable term (punctuation only). On SQLite (storage/search.py): one lookup for one
-    or two terms, every pair of a longer phrase then confirmed in each version's text."""
+    or two terms; for a longer phrase, the versions holding every pair of it, each confirmed in
+    its text unless not `confirmed` (the candidates: `phrase_confirmation` then tells)."""
     terms = search_terms(needle)
     if dialect == "postgresql":
         if not terms:
@@ -112,36 +114,60 @@ def matching_versions(dialect: str, needle: str, query: Statement) -> str | None
     if not terms:
         return None
     found = query.bind(match_expression(terms))
-    if len(terms) <= 2:
+    if len(terms) <= 2 or not confirmed:
         return f"SELECT rowid FROM version_search WHERE version_search MATCH {found}"
     return ("SELECT phrased.id FROM version_search "
             "JOIN versions AS phrased ON phrased.id = version_search.rowid "
-            f"WHERE version_search MATCH {found} "
-            f"AND policywatch_phrase({query.bind(needle)}, phrased.title, phrased.text_z)")
+            f"WHERE version_search MATCH {found} AND {_confirmed(query, needle, 'phrased')}")
 
 
-def found_often_statement(dialect: str, needle: str) -> Statement | None:
+def phrase_confirmation(dialect: str, needle: str, query: Statement, version: str) -> str | None:
+    """The condition that a candidate of `matching_versions(..., confirmed=False)`, the row
+    `version` of `versions`, holds the phrase; None when the index finds it exactly (one or two
+    terms, and PostgreSQL's positions)."""
+    if dialect == "postgresql" or len(folded(search_terms(needle))) <= 2:
+        return None
+    return _confirmed(query, needle, version)
+
+
+def _confirmed(query: Statement, needle: str, version: str) -> str:
+    return f"policywatch_phrase({query.bind(needle)}, {version}.title, {version}.text_z)"
+
+
+def often(terms: list[str]) -> int:
+    """How many versions the index finds for a phrase of `terms` from which a search walks:
+    FOUND_OFTEN, and a tenth of it for three terms or more, whose candidates the sorted plan
+    would each confirm in its text (up to a millisecond for a long one) and the walk confirms
+    only as it meets them."""
+    return FOUND_OFTEN if len(terms) <= 2 else max(1, FOUND_OFTEN // CONFIRMING)
+
+
+def found_often_statement(dialect: str, needle: str) -> tuple[Statement, int] | None:
     """The count of the versions SQLite's index finds for the phrase (for three terms or more:
-    holding every pair of it), its last term taken whole, up to FOUND_OFTEN; None on PostgreSQL,
-    whose planner weighs the two plans itself, or for a needle without a searchable term."""
+    holding every pair of it), its last term taken whole, up to `often` of its terms, and that
+    number; None on PostgreSQL, whose planner weighs the two plans itself, or for a needle
+    without a searchable term."""
     if dialect != "sqlite" or not (terms := folded(search_terms(needle))):
         return None
-    query = Statement("")
-    phrase, often = query.bind(match_expression(terms, whole_last=True)), query.bind(FOUND_OFTEN)
+    query, threshold = Statement(""), often(terms)
+    phrase, cut = query.bind(match_expression(terms, whole_last=True)), query.bind(threshold)
     query.sql = (f"SELECT count(*) FROM (SELECT rowid FROM version_search "
-                 f"WHERE version_search MATCH {phrase} LIMIT {often})")
-    return query
+                 f"WHERE version_search MATCH {phrase} LIMIT {cut})")
+    return query, threshold
 
 
 def found_often(reader: Reader, needle: str) -> bool:
-    """Whether SQLite's index holds the phrase, its last term taken whole, in at least
-    FOUND_OFTEN versions. Such a phrase is in many instruments: their newest events come soonest
+    """Whether SQLite's index holds the phrase, its last term taken whole, in at least `often`
+    versions. Such a phrase is in many instruments: their newest events come soonest
     by walking the events newest first, testing each against the matching instruments read
     once, rather than by sorting every event of every matching instrument. Only the plan
     depends on it, never the rows; the last term is taken whole because FTS5 reads every word a
     prefix stands for before it returns a first row. Always False on PostgreSQL."""
-    counted = found_often_statement(reader.dialect, needle)
-    return counted is not None and reader.scalar(counted.sql, counted.params) >= FOUND_OFTEN
+    counting = found_often_statement(reader.dialect, needle)
+    if counting is None:
+        return False
+    counted, threshold = counting
+    return reader.scalar(counted.sql, counted.params) >= threshold
 
 
 EVENT_COLUMNS = ("instruments.uid", "instruments.source_id", "instruments.jurisdiction",
@@ -233,14 +259,17 @@ def walk_boundary(query: HistoryQuery, limit: int) -> Statement:
     return statement
 
 
-def walk(query: HistoryQuery, versions: str, boundary: Any, limit: int) -> Statement:
+def walk(query: HistoryQuery, versions: str, confirmation: str | None, boundary: Any,
+         limit: int) -> Statement:
     """The first `limit` events of the query since `boundary` (all when None), newest first,
-    each tested against `versions` by its instrument's versions."""
+    each tested against `versions` by its instrument's versions (`searched`), and each of those
+    met against `confirmation` when it is given."""
     statement = Statement("", dict(query.params.params))
+    confirmed = f" AND {confirmation}" if confirmation else ""
     conditions = [*query.own, *query.joined,
                   "EXISTS (SELECT searched.id FROM versions AS searched "
                   "WHERE searched.instrument_id = change_events.instrument_id "
-                  f"AND searched.id IN ({versions}))"]
+                  f"AND searched.id IN ({versions}){confirmed})"]
     if boundary is not None:
         conditions.append(f"change_events.detected_at >= {statement.bind(boundary)}")
     return _finished(query, conditions, limit, statement)
@@ -255,28 +284,33 @@ def read_history(reader: Reader, where: HistoryFilter) -> list[dict]:
         versions = matching_versions(reader.dialect, where.search, query.params)
         if versions is None:
             return []
-        walked = (_newest_matching(reader, query, versions, where.limit)
-                  if where.limit and found_often(reader, where.search) else None)
+        walked = None
+        if where.limit and found_often(reader, where.search):  # the walk confirms what it meets
+            candidates = matching_versions(reader.dialect, where.search, query.params, confirmed=False)
+            confirmation = phrase_confirmation(reader.dialect, where.search, query.params, "searched")
+            walked = _newest_matching(reader, query, candidates or versions, confirmation, where.limit)
         if walked is not None:
             return [event_json(row) for row in walked]
     statement = sorted_events(query, versions, where.limit)
     return [event_json(row) for row in reader.rows(statement.sql, statement.params)]
 
 
-def _newest_matching(reader: Reader, query: HistoryQuery, versions: str,
+def _newest_matching(reader: Reader, query: HistoryQuery, versions: str, confirmation: str | None,
                      limit: int) -> Sequence[Sequence[Any]] | None:
-    """The first `limit` rows of the query whose instrument has one of `versions`, or None.
+    """The first `limit` rows of the query whose instrument has one of `versions` (meeting
+    `confirmation`, when given), or None.
 
     SQLite walks newest first the events since the time of the (`limit` × WALKED)-th newest
     event meeting the conditions on the events' own columns, looks up each one's versions in
-    the index by instrument and tests them against the matching versions, read once. Those are
+    the index by instrument and tests them against the matching versions, read once (a longer
+    phrase is confirmed in the texts of those versions only, not of every candidate). Those are
     all the events of the query since that time, each before every older one, so the rows found
     are the first rows of the whole search. None when fewer than `limit` are found there (a
     phrase common elsewhere but rare under these filters): the caller then sorts the events of
     the matching instruments instead."""
     bounding = walk_boundary(query, limit)
     boundary = reader.scalar(bounding.sql, bounding.params)
-    walking = walk(query, versions, boundary, limit)
+    walking = walk(query, versions, confirmation, boundary, limit)
     rows = reader.rows(walking.sql, walking.params)
     return rows if len(rows) == limit or boundary is None else None
 

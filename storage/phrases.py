@@ -46,20 +46,31 @@ def _phrase_pattern(phrase: tuple[str, ...]) -> tuple[re.Pattern[str], bool] | N
 def phrase_in_version(needle: str, title: str | None, body: bytes | None) -> int:
     """The SQL function `policywatch_phrase(needle, title, text_z)`: 1 when the version's title
     and text hold the needle's phrase as the index reads it (by one pattern over the text,
-    without listing its terms, unless the phrase mixes words and unspaced characters)."""
+    without listing its terms, unless the phrase mixes words and unspaced characters). The text
+    is folded only when the phrase is not found in it as it is: a phrase found there is found in
+    the folded text too, and most versions a search confirms hold it."""
     words = f"{title or ''}\n{unpack(body).decode('utf-8') if body else ''}"
     phrase = _needle_folded(needle)
     matching = _phrase_pattern(tuple(phrase))
     if matching is None:
         return int(phrase_found(phrase, folded(search_terms(words))))
     pattern, whole_first = matching
-    lowered = words.lower() if not whole_first else folded_text(words.lower())
+    lowered = words.lower()
+    if _run_found(pattern, lowered, whole_first):
+        return 1  # folding leaves the phrase's (folded) letters and what is no term as they are
+    if not whole_first or lowered.isascii():
+        return 0
+    return int(_run_found(pattern, folded_text(lowered), whole_first))
+
+
+def _run_found(pattern: re.Pattern[str], lowered: str, whole_first: bool) -> bool:
+    """Whether `pattern` is in the text, its first term whole when `whole_first`."""
     start = 0
     while found := pattern.search(lowered, start):
         if not whole_first or not _SPACED_TERM.match(lowered[found.start() - 1:found.start()]):
-            return 1
+            return True
         start = found.start() + 1  # the next may overlap this one
-    return 0
+    return False
 
 
 def add_phrase_function(connection: sqlite3.Connection) -> None:

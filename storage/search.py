@@ -89,7 +89,7 @@ def matching_versions(dialect: str, needle: str) -> TextClause | None:
 
 
 def found_often(connection: Connection, needle: str) -> bool:
-    """Whether SQLite's index holds the phrase in at least FOUND_OFTEN versions
+    """Whether SQLite's index holds the phrase often enough to walk
     (storage.history_sql.found_often); always False on PostgreSQL."""
     return history_sql.found_often(SessionReader(connection), needle)
 

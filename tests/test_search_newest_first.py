@@ -158,8 +158,10 @@ def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture
 def walking(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A threshold small enough for this store's common phrases to take the walk."""
+    """A threshold small enough for this store's common phrases to take the walk, the same for
+    phrases of any length."""
     monkeypatch.setattr(history_sql, "FOUND_OFTEN", 10)
+    monkeypatch.setattr(history_sql, "CONFIRMING", 1)
 
 
 def test_the_generated_store_makes_the_walk_pass_over_many_events(generated, walking):

@@ -24,6 +24,7 @@ from texts.vocabulary import ADOPTED, IN_FORCE, REPEALED, STAGE, UNKNOWN_STAGE
 WALKED = 30  # events a search for a common phrase walks per event asked for, before it sorts
 FOUND_OFTEN = 1000  # matching versions from which a search walks the events newest first
 CONFIRMING = 10  # a longer phrase, each candidate confirmed in its text, walks from a tenth of it
+DENSE = 4  # a term or pair in 1/DENSE of the versions or more: the walk tests each version it meets
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,39 @@ def found_often_statement(dialect: str, needle: str) -> tuple[Statement, int] | 
     return query, threshold
 
 
+SAMPLES = 4  # windows of the versions' ids in which a search's density is counted
+SAMPLED = 500  # ids a window spans
+
+
+def dense_terms(reader: Reader, needle: str) -> list[str] | None:
+    """The needle's terms (SQLite, one or two of them) when the index finds them whole (the
+    term, or the pair) in at least 1/DENSE of the versions, counted in SAMPLES windows of ids
+    spread over the store; else None. Reading every version that holds a word starting with
+    them (what the walk's matching set is) costs a fifth of a second for such a word on a million
+    versions, most of it FTS5 expanding the prefix; the walk then meets few events without it,
+    so it tests each version it meets instead (`dense_test`)."""
+    if reader.dialect != "sqlite" or not 1 <= len(terms := folded(search_terms(needle))) <= 2:
+        return None
+    newest = reader.scalar("SELECT max(id) FROM versions") or 0
+    token = match_expression(terms, whole_last=True)
+    stored = found = 0
+    for sample in range(1, SAMPLES + 1):
+        window = {"low": newest * sample // (SAMPLES + 1), "high": newest * sample // (SAMPLES + 1) + SAMPLED}
+        stored += reader.scalar("SELECT count(*) FROM versions WHERE id BETWEEN :low AND :high", window)
+        found += reader.scalar("SELECT count(*) FROM version_search WHERE version_search MATCH :token "
+                               "AND rowid BETWEEN :low AND :high", window | {"token": token})
+    return terms if stored and found * DENSE >= stored else None
+
+
+def dense_test(query: Statement, terms: list[str], needle: str, version: str) -> str:
+    """The condition that the version `version` holds the needle's one or two terms: the term
+    or the pair whole by one lookup of the index at the version's row id, else (the last a
+    prefix) in the version's text."""
+    whole = query.bind(match_expression(terms, whole_last=True))
+    return (f"(EXISTS (SELECT 1 FROM version_search WHERE version_search MATCH {whole} "
+            f"AND version_search.rowid = {version}.id) OR {_confirmed(query, needle, version)})")
+
+
 def found_often(reader: Reader, needle: str) -> bool:
     """Whether SQLite's index holds the phrase, its last term taken whole, in at least `often`
     versions. Such a phrase is in many instruments: their newest events come soonest
@@ -259,17 +293,17 @@ def walk_boundary(query: HistoryQuery, limit: int) -> Statement:
     return statement
 
 
-def walk(query: HistoryQuery, versions: str, confirmation: str | None, boundary: Any,
+def walk(query: HistoryQuery, versions: str | None, confirmation: str | None, boundary: Any,
          limit: int) -> Statement:
     """The first `limit` events of the query since `boundary` (all when None), newest first,
-    each tested against `versions` by its instrument's versions (`searched`), and each of those
-    met against `confirmation` when it is given."""
+    each tested by its instrument's versions (`searched`): against `versions` when given, and
+    each of those against `confirmation` when it is given."""
     statement = Statement("", dict(query.params.params))
-    confirmed = f" AND {confirmation}" if confirmation else ""
+    tests = ([f"searched.id IN ({versions})"] if versions else []) + ([confirmation] if confirmation else [])
     conditions = [*query.own, *query.joined,
                   "EXISTS (SELECT searched.id FROM versions AS searched "
                   "WHERE searched.instrument_id = change_events.instrument_id "
-                  f"AND searched.id IN ({versions}){confirmed})"]
+                  f"AND {' AND '.join(tests)})"]
     if boundary is not None:
         conditions.append(f"change_events.detected_at >= {statement.bind(boundary)}")
     return _finished(query, conditions, limit, statement)
@@ -285,7 +319,10 @@ def read_history(reader: Reader, where: HistoryFilter) -> list[dict]:
         if versions is None:
             return []
         walked = None
-        if where.limit and found_often(reader, where.search):  # the walk confirms what it meets
+        if where.limit and (dense := dense_terms(reader, where.search)):  # tested as met
+            walked = _newest_matching(reader, query, None, dense_test(query.params, dense, where.search,
+                                                                       "searched"), where.limit)
+        elif where.limit and found_often(reader, where.search):  # the walk confirms what it meets
             candidates = matching_versions(reader.dialect, where.search, query.params, confirmed=False)
             confirmation = phrase_confirmation(reader.dialect, where.search, query.params, "searched")
             walked = _newest_matching(reader, query, candidates or versions, confirmation, where.limit)
@@ -295,10 +332,10 @@ def read_history(reader: Reader, where: HistoryFilter) -> list[dict]:
     return [event_json(row) for row in reader.rows(statement.sql, statement.params)]
 
 
-def _newest_matching(reader: Reader, query: HistoryQuery, versions: str, confirmation: str | None,
+def _newest_matching(reader: Reader, query: HistoryQuery, versions: str | None, confirmation: str | None,
                      limit: int) -> Sequence[Sequence[Any]] | None:
-    """The first `limit` rows of the query whose instrument has one of `versions` (meeting
-    `confirmation`, when given), or None.
+    """The first `limit` rows of the query whose instrument has one of `versions` (every
+    version when None) meeting `confirmation` (when given), or None.
 
     SQLite walks newest first the events since the time of the (`limit` × WALKED)-th newest
     event meeting the conditions on the events' own columns, looks up each one's versions in

@@ -162,6 +162,7 @@ def walking(monkeypatch: pytest.MonkeyPatch) -> None:
     phrases of any length."""
     monkeypatch.setattr(history_sql, "FOUND_OFTEN", 10)
     monkeypatch.setattr(history_sql, "CONFIRMING", 1)
+    monkeypatch.setattr(history_sql, "DENSE", 0)  # the walk of matching versions, not the dense one
 
 
 def test_the_generated_store_makes_the_walk_pass_over_many_events(generated, walking):
@@ -228,11 +229,15 @@ def statements(generated: Store) -> Iterator[list[str]]:
     event.remove(generated.engine, "before_cursor_execute", note)
 
 
-@pytest.mark.parametrize("plan", ["sorted", "walked", "short walks"])
+@pytest.mark.parametrize("plan", ["sorted", "walked", "short walks", "dense walks"])
 def test_every_filter_and_limit_gives_the_reference_rows(generated, plan, request, monkeypatch, statements):
     if plan != "sorted" and generated.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL never walks: its one plan is the sorted one")
-    if plan != "sorted":
+    if plan == "sorted":
+        monkeypatch.setattr(history_sql, "DENSE", 0)
+    elif plan == "dense walks":  # every search of one or two terms found in the store tests as it walks
+        monkeypatch.setattr(history_sql, "DENSE", 10**9)
+    else:
         request.getfixturevalue("walking")
     if plan == "short walks":  # most walks end before the page is full and the events are sorted
         monkeypatch.setattr(history_sql, "WALKED", 2)
@@ -253,6 +258,8 @@ def test_every_filter_and_limit_gives_the_reference_rows(generated, plan, reques
         assert set(answers) == {"0 walk, 1 sort"}, answers
     elif plan == "walked":
         assert answers["1 walk, 0 sort"] > 50, answers
+    elif plan == "dense walks":  # the searches of one or two terms with a limit
+        assert answers["1 walk, 0 sort"] > 30, answers
     else:
         assert answers["1 walk, 0 sort"] > 10 and answers["1 walk, 1 sort"] > 10, answers
 

@@ -12,7 +12,8 @@ functions the CLI and the daemon use, the queries users run — 40 runs each, di
 arguments every run, first page of 100 events as `policywatch history --limit 100` shows:
 
 - by jurisdiction and a three-month date range; by paradigm; by change kind;
-- full-text search (a common phrase, a rarer phrase, a word in a few instruments, Chinese);
+- full-text search (a common phrase, a rarer phrase, a word in a few instruments, Chinese, one
+  common word);
 - one instrument's versions and events (`policywatch show`);
 - building the digest of one week (about 5,000 events), message and trend chart included.
 
@@ -198,6 +199,8 @@ def measure(store: Store, instruments: int, runs: int = 40,
             search=f"ref{rng.randrange(1, instruments)}", limit=100))),
         ("search: Chinese", history_runs(lambda: HistoryFilter(
             search="".join(rng.sample(CHINESE, 2)), limit=100))),
+        ("search: one common word", history_runs(lambda: HistoryFilter(
+            search=rng.choice(WORDS), limit=100))),
         ("show: one instrument", [partial(show, rng.randrange(1, instruments)) for _ in range(runs)]),
         ("digest of one week", [partial(digest, START + timedelta(days=rng.randrange(30, 1400)))
                                 for _ in range(max(5, runs // 8))]),

@@ -106,7 +106,7 @@ def per_version_size(texts: list[tuple[int, str, str]], folder: Path, tokens) ->
     path = folder / "fts.sqlite"
     path.unlink(missing_ok=True)
     with sqlite3.connect(path) as connection:
-        connection.execute(SQLITE_INDEX)
+        connection.execute(SQLITE_INDEX.format(table="version_search"))
         for version_id, title, body in texts:
             connection.execute("insert into version_search(rowid, terms) values (?, ?)",
                                (version_id, tokens(search_terms(f"{title}\n{body}"))))

@@ -49,7 +49,10 @@ def phrase_in_version(needle: str, title: str | None, body: bytes | None) -> int
     without listing its terms, unless the phrase mixes words and unspaced characters). The text
     is folded only when the phrase is not found in it as it is: a phrase found there is found in
     the folded text too, and most versions a search confirms hold it."""
-    words = f"{title or ''}\n{unpack(body).decode('utf-8') if body else ''}"
+    text = readable_text(body)
+    if text is None:
+        return 0  # a damaged text holds no phrase that can be shown
+    words = f"{title or ''}\n{text}"
     phrase = _needle_folded(needle)
     matching = _phrase_pattern(tuple(phrase))
     if matching is None:
@@ -58,9 +61,18 @@ def phrase_in_version(needle: str, title: str | None, body: bytes | None) -> int
     lowered = words.lower()
     if _run_found(pattern, lowered, whole_first):
         return 1  # folding leaves the phrase's (folded) letters and what is no term as they are
-    if not whole_first or lowered.isascii():
+    if lowered.isascii():
         return 0
-    return int(_run_found(pattern, folded_text(lowered), whole_first))
+    return int(_run_found(pattern, folded_text(lowered), whole_first))  # marks it drops, letters it folds
+
+
+def readable_text(body: bytes | None) -> str | None:
+    """A version's stored text, or None when it cannot be read (damaged): an error raised in an
+    SQL function fails the whole query with SQLite's own words, naming nothing."""
+    try:
+        return unpack(body).decode("utf-8") if body else ""
+    except Exception:  # noqa: BLE001 (zstandard's, zlib's and the codec's faults alike)
+        return None
 
 
 def _run_found(pattern: re.Pattern[str], lowered: str, whole_first: bool) -> bool:

@@ -32,9 +32,8 @@ from collections.abc import Iterable, Iterator
 from sqlalchemy import Connection, Engine, TextClause, event, text
 
 from storage import history_sql
-from storage.compression import unpack
 from storage.models import Version
-from storage.phrases import add_phrase_function, phrase_found  # noqa: F401 (phrase_found: tests)
+from storage.phrases import add_phrase_function, phrase_found, readable_text  # noqa: F401 (phrase_found: tests)
 from storage.readers import SessionReader
 from storage.search_terms import (  # noqa: F401 (this module's names since before)
     PAIR,
@@ -51,8 +50,9 @@ from storage.search_terms import (  # noqa: F401 (this module's names since befo
 CHUNK = 4000  # PostgreSQL's chunks
 OVERLAP = 64
 MAX_CHUNKS = 1000
-SQLITE_INDEX = ("CREATE VIRTUAL TABLE version_search USING fts5(terms, content='', detail=none, "
+SQLITE_INDEX = ("CREATE VIRTUAL TABLE {table} USING fts5(terms, content='', detail=none, "
                 f"tokenize='{TOKENISER} tokenchars ''{PAIR}''')")
+REBUILT = "version_search_rebuilt"  # the index being made again, named so until it is whole
 
 
 def chunks(terms: list[str]) -> list[str]:
@@ -64,8 +64,10 @@ def chunks(terms: list[str]) -> list[str]:
             for start in range(0, max(1, len(terms) - OVERLAP), step)][:MAX_CHUNKS]
 
 
-def index_versions(connection: Connection, versions: Iterable[tuple[int, str, str]]) -> None:
-    """Add versions, as (version id, title, text), to the search index in one statement."""
+def index_versions(connection: Connection, versions: Iterable[tuple[int, str, str]],
+                   table: str = "version_search") -> None:
+    """Add versions, as (version id, title, text), to the search index (SQLite's: `table`) in
+    one statement."""
     if connection.dialect.name == "postgresql":
         parts = [{"version_id": version_id, "terms": part} for version_id, title, body in versions
                  for part in chunks(search_terms(f"{title}\n{body}"))]
@@ -76,7 +78,7 @@ def index_versions(connection: Connection, versions: Iterable[tuple[int, str, st
     rows = [{"rowid": version_id, "terms": index_terms(terms)} for version_id, title, body in versions
             if (terms := folded(search_terms(f"{title}\n{body}")))]
     if rows:
-        connection.execute(text("INSERT INTO version_search (rowid, terms) VALUES (:rowid, :terms)"), rows)
+        connection.execute(text(f"INSERT INTO {table} (rowid, terms) VALUES (:rowid, :terms)"), rows)
 
 
 def matching_versions(dialect: str, needle: str) -> TextClause | None:
@@ -103,7 +105,7 @@ def create_index(connection: Connection) -> None:
         connection.execute(text("CREATE INDEX ix_version_search_terms ON version_search USING GIN (terms)"))
         connection.execute(text("CREATE INDEX ix_version_search_version ON version_search (version_id)"))
     else:
-        connection.execute(text(SQLITE_INDEX))
+        connection.execute(text(SQLITE_INDEX.format(table="version_search")))
     # Migration 0006 runs before 0007 compressed the texts: they are plain here.
     rows = connection.execute(text("SELECT id, title, text FROM versions"))
     index_versions(connection, [(version_id, title or "", body or "") for version_id, title, body in rows])
@@ -114,23 +116,27 @@ def drop_index(connection: Connection) -> None:
 
 
 def stored_versions(connection: Connection, batch: int = 500) -> Iterator[list[tuple[int, str, str]]]:
-    """The stored versions as (id, title, text), their texts uncompressed, in batches by id."""
+    """The stored versions as (id, title, text), their texts uncompressed (a damaged one as no
+    text: its title is still indexed), in batches by id."""
     last = 0
     while rows := connection.execute(text("SELECT id, title, text_z FROM versions WHERE id > :last "
                                           "ORDER BY id LIMIT :batch"), {"last": last, "batch": batch}).all():
-        yield [(version_id, title or "", unpack(body).decode("utf-8") if body else "")
-               for version_id, title, body in rows]
+        yield [(version_id, title or "", readable_text(body) or "") for version_id, title, body in rows]
         last = rows[-1][0]
 
 
 def rebuild_sqlite_index(connection: Connection) -> None:
-    """SQLite's index made again as SQLITE_INDEX from the stored texts (migration 0016), then
-    merged into one segment (4.5 s of CPU for 913,000 versions, after 106 s to index them)."""
-    drop_index(connection)
-    connection.execute(text(SQLITE_INDEX))
+    """SQLite's index made again as SQLITE_INDEX from the stored texts (migration 0016), merged
+    into one segment (4.5 s of CPU for 913,000 versions, after 106 s to index them), then put in
+    the place of the old one. SQLite commits each CREATE and DROP at once: an upgrade stopped on
+    the way leaves the old index whole, and the next one starts again."""
+    connection.execute(text(f"DROP TABLE IF EXISTS {REBUILT}"))
+    connection.execute(text(SQLITE_INDEX.format(table=REBUILT)))
     for versions in stored_versions(connection):
-        index_versions(connection, versions)
-    connection.execute(text("INSERT INTO version_search (version_search) VALUES ('optimize')"))
+        index_versions(connection, versions, REBUILT)
+    connection.execute(text(f"INSERT INTO {REBUILT} ({REBUILT}) VALUES ('optimize')"))
+    drop_index(connection)
+    connection.execute(text(f"ALTER TABLE {REBUILT} RENAME TO version_search"))
 
 
 @event.listens_for(Engine, "connect")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from functools import lru_cache
 from itertools import pairwise
 
@@ -50,6 +51,7 @@ def match_expression(terms: list[str], whole_last: bool = False) -> str:
 
 
 _FOLDED: dict[str, str] = {}  # a character met in a term: what SQLite's tokeniser makes of it
+_LEARNING = threading.Lock()  # the web view's and the daemon's threads fold texts at once
 
 
 def _learn_folding(characters: set[str]) -> None:
@@ -81,8 +83,9 @@ def folded_text(value: str) -> str:
     read as part of a word made a NUL, which ends a term)."""
     if value.isascii():
         return value
-    _learn_folding(set(_NOT_ASCII.findall(value)))
-    pattern = _folding_pattern()
+    with _LEARNING:
+        _learn_folding(set(_NOT_ASCII.findall(value)))
+        pattern = _folding_pattern()
     return pattern.sub(lambda match: _FOLDED[match.group()], value) if pattern else value
 
 

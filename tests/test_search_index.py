@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,14 +18,17 @@ from sqlalchemy import text
 
 from storage.database import Store, alembic_config
 from storage.search import (
+    REBUILT,
     chunks,
     folded,
     index_terms,
     match_expression,
     matching_versions,
     phrase_found,
+    rebuild_sqlite_index,
     search_terms,
 )
+from storage.search_terms import folded_text
 from tests.test_search import add_instrument, found
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -167,3 +172,75 @@ def test_a_longer_phrase_is_confirmed_term_by_term_in_ascii_and_other_texts(tmp_
     assert found(store, "ecision d adequation") == []
     assert found(store, "la décision d") == ["accents"]
     store.close()
+
+
+def test_thai_and_japanese_phrases_are_found_across_the_marks_the_index_drops(tmp_path: Path):
+    """SQLite's tokeniser drops Thai vowel and tone marks and the Japanese middle dot, and pairs
+    the letters across them; a phrase of three characters or more is confirmed the same way."""
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    add_instrument(store, "th-pdpa", "พระราชบัญญัติ", "พระราชบัญญัติคุ้มครองข้อมูลส่วนบุคคล")
+    add_instrument(store, "jp", "データ", "データ・プライバシーの保護")
+    assert found(store, "คุ้มครองข้อมูล") == ["th-pdpa"]
+    assert found(store, "บุคคล") == ["th-pdpa"]
+    assert found(store, "データ・プライバシー") == ["jp"]
+    assert found(store, "プライバシーの保護") == ["jp"]
+    assert found(store, "ข้อมูลคุ้มครอง") == []
+    store.close()
+
+
+def test_a_damaged_text_holds_no_phrase_and_fails_no_search_or_upgrade(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = Store(url)
+    add_instrument(store, "good", "Data is oil", "They say data is oil, and oil is data.")
+    add_instrument(store, "damaged", "Data is oil too", "Data is oil, again.")
+    with store.transaction() as session:
+        session.execute(text("UPDATE versions SET text_z = x'28b52ffd0000dead' WHERE text_hash = 'damaged'"))
+    assert found(store, "data is oil") == ["good"]  # the damaged text is not read, and fails nothing
+    command.downgrade(alembic_config(store.engine), "0015")
+    store.close()
+    store = Store(url)  # the index made again: the damaged version by its title alone
+    assert found(store, "data is oil") == ["good"]
+    assert found(store, "oil too") == ["damaged"]
+    store.close()
+
+
+def test_a_rebuild_stopped_on_the_way_leaves_the_old_index_and_starts_again(tmp_path: Path):
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    add_instrument(store, "gdpr", "Chapter V GDPR", "Reviewed every four years.")
+    with store.engine.begin() as connection:  # what an upgrade stopped mid-way leaves behind
+        connection.execute(text(f"CREATE VIRTUAL TABLE {REBUILT} USING fts5(terms)"))
+        connection.execute(text(f"INSERT INTO {REBUILT} (rowid, terms) VALUES (7, 'stale')"))
+    assert found(store, "every four years") == ["gdpr"]  # the index in use is whole
+    with store.engine.begin() as connection:
+        rebuild_sqlite_index(connection)
+        names = connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars().all()
+    assert "version_search" in names and not [name for name in names if name.startswith(REBUILT)]
+    assert found(store, "every four years") == ["gdpr"]
+    store.close()
+
+
+def test_texts_are_folded_alike_from_many_threads_at_once():
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can
+    letters = [chr(code) for code in range(0x100, 0x700) if chr(code).isalpha()]
+    faults: list[BaseException] = []
+    wrong: list[str] = []
+
+    def fold(part: list[str]) -> None:
+        try:
+            for letter in part:
+                if folded_text(f"{letter}x") != f"{folded_text(letter)}x":
+                    wrong.append(letter)
+        except BaseException as exc:  # noqa: BLE001
+            faults.append(exc)
+
+    threads = [threading.Thread(target=fold, args=(letters[n::8],)) for n in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert faults == [] and wrong == []
+    assert folded_text("ḁ") == "a"

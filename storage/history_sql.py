@@ -181,13 +181,13 @@ def dense_terms(reader: Reader, needle: str) -> list[str] | None:
     return terms if stored and found * DENSE >= stored else None
 
 
-def dense_test(query: Statement, terms: list[str], needle: str, version: str) -> str:
-    """The condition that the version `version` holds the needle's one or two terms: the term
-    or the pair whole by one lookup of the index at the version's row id, else (the last a
-    prefix) in the version's text."""
+def dense_test(query: Statement, terms: list[str], needle: str, version: str) -> tuple[str, str]:
+    """The conditions that the version `version` holds the needle's one or two terms: the term
+    or the pair whole, by one lookup of the index at the version's row id; and, the last term a
+    prefix of a longer word, in the version's text (dearer: tried when no version has the first)."""
     whole = query.bind(match_expression(terms, whole_last=True))
-    return (f"(EXISTS (SELECT 1 FROM version_search WHERE version_search MATCH {whole} "
-            f"AND version_search.rowid = {version}.id) OR {_confirmed(query, needle, version)})")
+    return (f"EXISTS (SELECT 1 FROM version_search WHERE version_search MATCH {whole} "
+            f"AND version_search.rowid = {version}.id)", _confirmed(query, needle, version))
 
 
 def found_often(reader: Reader, needle: str) -> bool:
@@ -294,19 +294,25 @@ def walk_boundary(query: HistoryQuery, limit: int) -> Statement:
 
 
 def walk(query: HistoryQuery, versions: str | None, confirmation: str | None, boundary: Any,
-         limit: int) -> Statement:
+         limit: int, otherwise: str | None = None) -> Statement:
     """The first `limit` events of the query since `boundary` (all when None), newest first,
     each tested by its instrument's versions (`searched`): against `versions` when given, and
-    each of those against `confirmation` when it is given."""
+    each of those against `confirmation` when it is given; failing that, when `otherwise` is
+    given, each of them against it (a dearer test, tried once the first has failed on every
+    version of the instrument)."""
     statement = Statement("", dict(query.params.params))
     tests = ([f"searched.id IN ({versions})"] if versions else []) + ([confirmation] if confirmation else [])
-    conditions = [*query.own, *query.joined,
-                  "EXISTS (SELECT searched.id FROM versions AS searched "
-                  "WHERE searched.instrument_id = change_events.instrument_id "
-                  f"AND {' AND '.join(tests)})"]
+    held = _held(" AND ".join(tests))
+    conditions = [*query.own, *query.joined, f"({held} OR {_held(otherwise)})" if otherwise else held]
     if boundary is not None:
         conditions.append(f"change_events.detected_at >= {statement.bind(boundary)}")
     return _finished(query, conditions, limit, statement)
+
+
+def _held(test: str) -> str:
+    """Whether a version of the event's instrument (`searched`) meets `test`."""
+    return ("EXISTS (SELECT searched.id FROM versions AS searched "
+            f"WHERE searched.instrument_id = change_events.instrument_id AND {test})")
 
 
 def read_history(reader: Reader, where: HistoryFilter) -> list[dict]:
@@ -320,8 +326,8 @@ def read_history(reader: Reader, where: HistoryFilter) -> list[dict]:
             return []
         walked = None
         if where.limit and (dense := dense_terms(reader, where.search)):  # tested as met
-            walked = _newest_matching(reader, query, None, dense_test(query.params, dense, where.search,
-                                                                       "searched"), where.limit)
+            whole, longer = dense_test(query.params, dense, where.search, "searched")
+            walked = _newest_matching(reader, query, None, whole, where.limit, otherwise=longer)
         elif where.limit and found_often(reader, where.search):  # the walk confirms what it meets
             candidates = matching_versions(reader.dialect, where.search, query.params, confirmed=False)
             confirmation = phrase_confirmation(reader.dialect, where.search, query.params, "searched")
@@ -333,9 +339,10 @@ def read_history(reader: Reader, where: HistoryFilter) -> list[dict]:
 
 
 def _newest_matching(reader: Reader, query: HistoryQuery, versions: str | None, confirmation: str | None,
-                     limit: int) -> Sequence[Sequence[Any]] | None:
+                     limit: int, otherwise: str | None = None) -> Sequence[Sequence[Any]] | None:
     """The first `limit` rows of the query whose instrument has one of `versions` (every
-    version when None) meeting `confirmation` (when given), or None.
+    version when None) meeting `confirmation` (when given) or, failing that, `otherwise`, or
+    None.
 
     SQLite walks newest first the events since the time of the (`limit` × WALKED)-th newest
     event meeting the conditions on the events' own columns, looks up each one's versions in
@@ -347,7 +354,7 @@ def _newest_matching(reader: Reader, query: HistoryQuery, versions: str | None, 
     the matching instruments instead."""
     bounding = walk_boundary(query, limit)
     boundary = reader.scalar(bounding.sql, bounding.params)
-    walking = walk(query, versions, confirmation, boundary, limit)
+    walking = walk(query, versions, confirmation, boundary, limit, otherwise)
     rows = reader.rows(walking.sql, walking.params)
     return rows if len(rows) == limit or boundary is None else None
 

@@ -24,7 +24,7 @@ from alerts.settings import SmtpSettings
 from paradigms.lifecycle import STAGE_NAMES
 from texts.header_safe import header_safe
 from texts.vocabulary import PARADIGM_COLOURS, PARADIGM_NAMES, STAGE
-from texts.word_diff import Mark, marked_html, marked_plain, word_runs
+from texts.word_diff import marked_html, marked_plain, word_runs
 
 _ENVIRONMENT = Environment(loader=PackageLoader("alerts", "templates"),
                            autoescape=select_autoescape(["html", "html.j2"]),
@@ -48,16 +48,6 @@ def _marked(before: str, after: str) -> tuple[str, str, str, str]:
     deleted = [run for run in runs if run.mark in ("equal", "deleted")]
     inserted = [run for run in runs if run.mark in ("equal", "inserted")]
     return marked_plain(deleted), marked_plain(inserted), marked_html(deleted), marked_html(inserted)
-
-
-def marked_words(modified: dict, mark: Mark) -> str:
-    """An excerpt for the plain-text part: '…确[-需-]向…'."""
-    return _marked(modified["before"], modified["after"])[0 if mark == "deleted" else 1]
-
-
-def marked_words_html(modified: dict, mark: Mark) -> Markup:
-    """An excerpt for the HTML part, escaped, changed words in <del> or <ins>."""
-    return Markup(_marked(modified["before"], modified["after"])[2 if mark == "deleted" else 3])
 
 
 # The font stacks of the events, written once in the head's style sheet and named by a class:

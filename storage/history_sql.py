@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from storage.search_terms import folded, match_expression, search_terms
+from storage.search_terms import folded, match_expression, pairs, search_terms
 from texts.vocabulary import ADOPTED, IN_FORCE, REPEALED, STAGE, UNKNOWN_STAGE
 
 WALKED = 30  # events a search for a common phrase walks per event asked for, before it sorts
@@ -107,10 +107,8 @@ def matching_versions(dialect: str, needle: str, query: Statement, confirmed: bo
     its text unless not `confirmed` (the candidates: `phrase_confirmation` then tells)."""
     terms = search_terms(needle)
     if dialect == "postgresql":
-        if not terms:
-            return None
-        phrase = query.bind(" <-> ".join(terms) + ":*")
-        return f"SELECT version_id FROM version_search WHERE terms @@ to_tsquery('simple', {phrase})"
+        return f"SELECT version_id FROM version_search WHERE terms @@ {found}" if (
+            found := postgres_match(terms, query)) else None
     terms = folded(terms)  # as SQLite's index holds them
     if not terms:
         return None
@@ -120,6 +118,22 @@ def matching_versions(dialect: str, needle: str, query: Statement, confirmed: bo
     return ("SELECT phrased.id FROM version_search "
             "JOIN versions AS phrased ON phrased.id = version_search.rowid "
             f"WHERE version_search MATCH {found} AND {_confirmed(query, needle, 'phrased')}")
+
+
+def postgres_match(terms: list[str], query: Statement) -> str | None:
+    """PostgreSQL's tsquery of the phrase of `terms`, the last a prefix (storage/search.py): the
+    term, or the pair's lexeme; for a longer phrase, every pair and the phrase by position (the
+    GIN index reads the pairs, and only chunks holding all of them are checked by position).
+    None for no term."""
+    if not terms:
+        return None
+    if len(terms) == 1:
+        return f"to_tsquery('simple', {query.bind(terms[0] + ':*')})"
+    lexemes = " & ".join(f"'{pair}'" for pair in pairs(terms)) + ":*"  # no term holds a quote
+    paired = f"CAST({query.bind(lexemes)} AS tsquery)"
+    if len(terms) == 2:
+        return paired
+    return f"({paired} && to_tsquery('simple', {query.bind(' <-> '.join(terms) + ':*')}))"
 
 
 def phrase_confirmation(dialect: str, needle: str, query: Statement, version: str) -> str | None:

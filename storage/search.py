@@ -14,7 +14,11 @@ characters anywhere.
   text (storage/phrases.py, run inside the query as the SQL function `policywatch_phrase`). About
   40 % of the size of an index of positions (bench/README.md, "The store's size under 2.5×").
 - PostgreSQL: a table `version_search` of `tsvector` chunks ('simple' configuration) with a GIN
-  index; phrases are matched with `<->`.
+  index. A chunk holds its terms with their positions and each pair of neighbouring terms as one
+  lexeme without positions (`_term_next`, as in SQLite's index, migration 0017): a phrase of two
+  terms is one lookup of its pair, the last a prefix (`'_four_years':*`), with nothing to check
+  in the rows; a longer one is every pair of it and the phrase of its terms (`<->`), checked by
+  position only in the chunks that hold every pair.
 
 On PostgreSQL texts are indexed in chunks of CHUNK terms overlapping by OVERLAP, so that its
 phrase positions (capped at 16,383) never run out on a long statute; a phrase of up to OVERLAP
@@ -55,13 +59,21 @@ SQLITE_INDEX = ("CREATE VIRTUAL TABLE {table} USING fts5(terms, content='', deta
 REBUILT = "version_search_rebuilt"  # the index being made again, named so until it is whole
 
 
-def chunks(terms: list[str]) -> list[str]:
-    """Terms joined into overlapping chunks of at most CHUNK terms."""
+def chunk_terms(terms: list[str]) -> list[list[str]]:
+    """Terms in overlapping chunks of at most CHUNK terms (PostgreSQL's rows of a version)."""
     if not terms:
         return []
     step = CHUNK - OVERLAP
-    return [" ".join(terms[start:start + CHUNK])
-            for start in range(0, max(1, len(terms) - OVERLAP), step)][:MAX_CHUNKS]
+    return [terms[start:start + CHUNK] for start in range(0, max(1, len(terms) - OVERLAP), step)][:MAX_CHUNKS]
+
+
+def chunks(terms: list[str]) -> list[str]:
+    """Terms joined into overlapping chunks of at most CHUNK terms."""
+    return [" ".join(part) for part in chunk_terms(terms)]
+
+
+POSTGRES_ROW = ("INSERT INTO version_search (version_id, terms) VALUES (:version_id, "
+                "to_tsvector('simple', :terms) || array_to_tsvector(CAST(:pairs AS text[])))")
 
 
 def index_versions(connection: Connection, versions: Iterable[tuple[int, str, str]],
@@ -69,11 +81,11 @@ def index_versions(connection: Connection, versions: Iterable[tuple[int, str, st
     """Add versions, as (version id, title, text), to the search index (SQLite's: `table`) in
     one statement."""
     if connection.dialect.name == "postgresql":
-        parts = [{"version_id": version_id, "terms": part} for version_id, title, body in versions
-                 for part in chunks(search_terms(f"{title}\n{body}"))]
+        parts = [{"version_id": version_id, "terms": " ".join(part), "pairs": sorted(set(pairs(part)))}
+                 for version_id, title, body in versions
+                 for part in chunk_terms(search_terms(f"{title}\n{body}"))]
         if parts:
-            connection.execute(text("INSERT INTO version_search (version_id, terms) "
-                                    "VALUES (:version_id, to_tsvector('simple', :terms))"), parts)
+            connection.execute(text(POSTGRES_ROW), parts)
         return
     rows = [{"rowid": version_id, "terms": index_terms(terms)} for version_id, title, body in versions
             if (terms := folded(search_terms(f"{title}\n{body}")))]

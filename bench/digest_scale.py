@@ -18,9 +18,9 @@ times, in CPU and wall seconds:
   same trends), and in a fresh process (imports included).
 
 With --digests-only, only the digests are timed, on the store as it is (nothing folded or
-recorded, so that two trees alternating read the same store), with the median CPU seconds of
-each of their parts. --tree runs the product of another tree (a `git archive` of an older
-commit) with this script.
+recorded, so that two trees alternating read the same store), with the median CPU and wall
+seconds of each of their parts (on PostgreSQL the wall includes the server's work). --tree
+runs the product of another tree (a `git archive` of an older commit) with this script.
 """
 
 from __future__ import annotations
@@ -103,18 +103,18 @@ def record_week(store: Store, rng: random.Random, instruments: int) -> None:
         connection.execute(insert(ChangeEvent), events)
 
 
-def timed_parts(spent: dict[str, list[float]]) -> None:
-    """Time each part of `build_digest` (CPU seconds per call, into `spent`) by wrapping the
-    names policywatch.digests calls."""
+def timed_parts(spent: dict[str, list[tuple[float, float]]]) -> None:
+    """Time each part of `build_digest` (CPU and wall seconds per call, into `spent`) by
+    wrapping the names policywatch.digests calls."""
     import policywatch.digests as digests
 
     def timed(name: str, work):
         def run(*args, **options):
-            started = time.process_time()
+            cpu, wall = time.process_time(), time.perf_counter()
             try:
                 return work(*args, **options)
             finally:
-                spent.setdefault(name, []).append(time.process_time() - started)
+                spent.setdefault(name, []).append((time.process_time() - cpu, time.perf_counter() - wall))
         return run
 
     parts = {"history": "the window's events (history)", "compose_digest": "composition (compose_digest)",
@@ -186,17 +186,20 @@ def main() -> None:
         return build
 
     clock(digest(starts[0]))  # warm-up: imports, caches
-    spent: dict[str, list[float]] = {}
+    spent: dict[str, list[tuple[float, float]]] = {}
     if args.digests_only:
         timed_parts(spent)
     timings = [clock(digest(since))[:2] for since in starts]
     rows.append((f"a week's digest, message and chart, warm process (median of {args.runs})",
                  statistics.median(t[0] for t in timings), statistics.median(t[1] for t in timings)))
-    rows += [(f"— {name}", statistics.median(cpus), float("nan")) for name, cpus in spent.items()]
+    rows += [(f"— {name}", statistics.median(t[0] for t in times), statistics.median(t[1] for t in times))
+             for name, times in spent.items()]
     if spent:
-        rest = [cpu - sum(cpus[run] for cpus in spent.values()) for run, (cpu, _) in enumerate(timings)]
-        rows.append(("— the rest (coverage, trend records, the collector)", statistics.median(rest),
-                     float("nan")))
+        rest = [(cpu - sum(times[run][0] for times in spent.values()),
+                 wall - sum(times[run][1] for times in spent.values()))
+                for run, (cpu, wall) in enumerate(timings)]
+        rows.append(("— the rest (coverage, trend records, the collector)",
+                     statistics.median(t[0] for t in rest), statistics.median(t[1] for t in rest)))
     if kept_charts is not None:
         again = [clock(digest(since, chart_kept=True))[:2] for since in starts]
         rows.append(("the same, the chart kept from a digest of the same trends (another subscription)",

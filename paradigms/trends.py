@@ -63,6 +63,7 @@ class Period:
     counts: dict[str, int]
     shares: dict[str, float]
     by_level: dict[str, dict[str, float]]
+    # Came into force in the period, restrictive at its end (from the counts: those named only).
     new_restrictive: list[str] = field(default_factory=list)
 
 
@@ -73,7 +74,7 @@ class Flag:
     message: str
     paradigm: str | None = None
     jurisdiction: str | None = None
-    instruments: list[str] = field(default_factory=list)
+    instruments: list[str] = field(default_factory=list)  # from the counts: those named only
 
 
 def period_bounds(first: date, last: date, by: str) -> list[tuple[str, date, date]]:
@@ -151,9 +152,16 @@ class Tally:
     start: date
     end: date
     counts: Counter = field(default_factory=Counter)       # (jurisdiction, group, paradigm) -> n
-    new_restrictive: list[str] = field(default_factory=list)
+    new_restrictive: list[str] = field(default_factory=list)  # (the first of) those named
+    new_restrictive_count: int | None = None               # how many there are; None: all named
     members: Callable[[str], list[str]] = lambda jurisdiction: []     # in force in a jurisdiction
     entered: Callable[[str], list[str]] = lambda paradigm: []         # took a paradigm (entered_within)
+
+    @property
+    def new_restrictive_total(self) -> int:
+        """How many instruments came into force in the period, restrictive at its end."""
+        count = self.new_restrictive_count
+        return len(self.new_restrictive) if count is None else count
 
     def add(self, jurisdiction: str, group: str, paradigm: str, count: int = 1) -> None:
         self.counts[(jurisdiction, group, paradigm)] += count
@@ -164,6 +172,7 @@ def trends_of(tallies: list[Tally]) -> tuple[list[Period], list[Flag]]:
     periods: list[Period] = []
     flags: list[Flag] = []
     previous_dominant: dict[str, str | None] = {}
+    new_counts: list[int] = []  # each period's number of new restrictive instruments
     for tally in tallies:
         label = tally.period
         counts: Counter = Counter()
@@ -190,11 +199,12 @@ def trends_of(tallies: list[Tally]) -> tuple[list[Period], list[Flag]]:
                 flags.append(Flag("share-move", label, f"{paradigm} share {direction} to "
                                   f"{period.shares[paradigm]:.0%} (previous mean {mean:.0%})",
                                   paradigm, instruments=tally.entered(paradigm)))
-        if earlier and len(new_restrictive) >= BURST_MIN:  # a first period has no mean to beat
-            mean = sum(len(p.new_restrictive) for p in earlier) / len(earlier)
-            if len(new_restrictive) >= BURST_FACTOR * mean:
+        new_count = tally.new_restrictive_total
+        if earlier and new_count >= BURST_MIN:  # a first period has no mean to beat
+            mean = sum(new_counts[-LOOKBACK:]) / len(earlier)
+            if new_count >= BURST_FACTOR * mean:
                 flags.append(Flag("restrictive-burst", label,
-                                  f"{len(new_restrictive)} new restrictive instruments "
+                                  f"{new_count} new restrictive instruments "
                                   f"(previous mean {mean:.1f})", RESTRICTIVE,
                                   instruments=new_restrictive))
         for jurisdiction, jurisdiction_counts in sorted(by_jurisdiction.items()):
@@ -208,6 +218,7 @@ def trends_of(tallies: list[Tally]) -> tuple[list[Period], list[Flag]]:
             if dominant != "mixed":
                 previous_dominant[jurisdiction] = dominant
         periods.append(period)
+        new_counts.append(new_count)
     return periods, flags
 
 
@@ -254,57 +265,57 @@ def yearly_counts(history: InstrumentHistory) -> Counter:
 
 
 class Named(Protocol):
-    """The instruments the yearly trends name, looked up where the counts are kept."""
+    """The instruments the yearly trends name, looked up where the counts are kept; each list in
+    order of id, of which `first` None asks for all."""
 
-    def new_restrictive(self) -> dict[str, list[str]]:
-        """Year -> the instruments that came into force in it, restrictive at its end."""
+    def new_restrictive(self, year: str, first: int | None) -> list[str]:
+        """The instruments that came into force in `year`, restrictive at its end."""
 
     def entered(self, start: date, end: date, paradigm: str) -> list[str]:
         """What entered_within gives for these days and this paradigm."""
 
-    def in_force(self, wanted: list[tuple[str, date]]) -> list[list[str]]:
-        """For each (jurisdiction, day), the jurisdiction's instruments in force on that day."""
+    def in_force(self, jurisdiction: str, day: date, first: int | None) -> list[str]:
+        """The jurisdiction's instruments in force on `day`."""
 
 
 def trends_from_counts(counts: Counter, named: Named, until: date | None = None,
-                       named_periods: int | None = None) -> tuple[list[Period], list[Flag]]:
-    """compute_trends(histories, "year", until) from the sum of the histories' yearly_counts;
-    with `named_periods`, only the flags of that many most recent periods name their instruments
-    (finding them reads those instruments)."""
+                       named_periods: int | None = None, names: int | None = None
+                       ) -> tuple[list[Period], list[Flag]]:
+    """compute_trends(histories, "year", until) from the sum of the histories' yearly_counts.
+    With `named_periods`, only that many most recent periods and their flags name their
+    instruments (finding them reads those instruments); with `names`, each names at most that
+    many, the first in order of id (their number is taken from the counts)."""
     entered = [int(key[1]) for key, n in counts.items() if key[0] == ENTERED and n]
     if not entered:
         return [], []
     latest = until or date(max(int(key[1]) for key, n in counts.items() if key[0] == LATEST and n), 12, 31)
     deltas: dict[str, Counter] = defaultdict(Counter)
+    new_restrictive: Counter = Counter()  # year -> how many came into force restrictive
     for (measure, year, jurisdiction, group, paradigm), n in counts.items():
         if measure == IN_FORCE and n:
             deltas[year][(jurisdiction, group, paradigm)] += n
+        elif measure == ENTERED and paradigm == RESTRICTIVE:
+            new_restrictive[year] += n
     bounds = period_bounds(date(min(entered), 1, 1), latest, "year")
-    restrictive = named.new_restrictive() if bounds else {}
     running: Counter = Counter()  # no instrument is in force before the first year
     tallies = []
-    wanted: list[tuple[str, date, list[str]]] = []  # members of the jurisdictions flagged, found after
     for index, (label, start, end) in enumerate(bounds):
         running.update(deltas.get(label, Counter()))
-        tally = Tally(label, start, end, +running, list(restrictive.get(label, [])))
+        tally = Tally(label, start, end, +running, new_restrictive_count=new_restrictive[label])
         if named_periods is None or index >= len(bounds) - named_periods:
-            tally.members = partial(_members_later, wanted, end)
-            tally.entered = partial(named.entered, start, end)
+            tally.new_restrictive = named.new_restrictive(label, names)
+            tally.members = partial(_in_force, named, end, names)
+            tally.entered = partial(_entered, named, start, end, names)
         tallies.append(tally)
-    trends = trends_of(tallies)
-    if wanted:
-        for (_, _, members), found in zip(wanted, named.in_force([(j, day) for j, day, _ in wanted]),
-                                          strict=True):
-            members.extend(found)
-    return trends
+    return trends_of(tallies)
 
 
-def _members_later(wanted: list[tuple[str, date, list[str]]], day: date, jurisdiction: str) -> list[str]:
-    """A list the jurisdiction's instruments in force on `day` are put in once every flag is known
-    (so that they are looked up at once)."""
-    members: list[str] = []
-    wanted.append((jurisdiction, day, members))
-    return members
+def _in_force(named: Named, day: date, first: int | None, jurisdiction: str) -> list[str]:
+    return named.in_force(jurisdiction, day, first)
+
+
+def _entered(named: Named, start: date, end: date, first: int | None, paradigm: str) -> list[str]:
+    return named.entered(start, end, paradigm)[:first]
 
 
 def entered_within(histories: list[InstrumentHistory], start: date, end: date,

@@ -28,6 +28,9 @@ from texts.vocabulary import EXTRACTION
 
 ALL = Subscription(name="all", recipients=(), window="1d")
 RECENT_PERIODS = 2  # the digest tells the flags of the current and the previous period
+# A flag's instruments the digest reads: it shows the first five and "…" when there are more
+# (alerts/templates/digest.*.j2), which a sixth tells.
+SHOWN_NAMES = 6
 
 
 def default_window(subscription: Subscription, now: datetime | None = None,
@@ -78,8 +81,10 @@ def _built_digest(store: Store, subscription: Subscription, since: datetime, unt
                   ) -> tuple[Digest, EmailMessage, bytes | None]:
     with store.sessions() as session:
         events = history(session, HistoryFilter(since=since, until=until))
-        # From the yearly counts; the flags shown (the last two periods') name their instruments.
-        periods, flags = trend_spans.yearly_trends(session, named_periods=RECENT_PERIODS)
+        # From the yearly counts; the flags shown (the last two periods') name the instruments
+        # the digest shows of them.
+        periods, flags = trend_spans.yearly_trends(session, named_periods=RECENT_PERIODS,
+                                                   names=SHOWN_NAMES)
         coverage = [{"source": s.id, "failures": s.consecutive_failures, "error": s.last_error,
                      "last_success": s.last_success_at.strftime("%Y-%m-%dT%H:%M:%SZ")
                      if s.last_success_at else None}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import typing
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -36,6 +36,7 @@ from paradigms.trends import (
     entered_paradigm,
     entered_within,
     trends_from_counts,
+    withdrawn_on,
     yearly_counts,
 )
 from storage.database import Store
@@ -371,26 +372,20 @@ def trend_counts(session: Session, pending: Pending | None = None) -> Counter:
 
 
 class StoredNames:
-    """The instruments the yearly trends name, found in the store (paradigms.trends.Named)."""
+    """The instruments the yearly trends name, found in the store (paradigms.trends.Named): the
+    first of a list read by its index in order of id, not the whole list."""
 
     def __init__(self, session: Session, pending: Pending) -> None:
         self.session, self.pending = session, pending
 
-    def new_restrictive(self) -> dict[str, list[str]]:
-        rows = [(key, uid, in_force) for key, uid, in_force in self.session.connection().execute(
-            select(TrendMember.instrument_id, TrendMember.uid, TrendMember.in_force)
-            .where(TrendMember.entered_paradigm == RESTRICTIVE)).all() if key not in self.pending.members]
-        rows += [(key, history.uid, history.in_force_from.isoformat())
-                 for key, history in self.pending.members.items()
-                 if history is not None and entered_paradigm(history) == RESTRICTIVE]
-        by_year: dict[str, list[str]] = {}
-        year_of: dict[str, list[str]] = {}  # an in-force day -> its year's list: a few thousand days
-        for _, uid, in_force in sorted(rows):
-            uids = year_of.get(in_force)
-            if uids is None:
-                uids = year_of[in_force] = by_year.setdefault(str(date.fromisoformat(in_force).year), [])
-            uids.append(uid)
-        return by_year
+    def new_restrictive(self, year: str, first: int | None) -> list[str]:
+        query = select(TrendMember.instrument_id, TrendMember.uid, TrendMember.withdrawn).where(
+            TrendMember.entered_paradigm == RESTRICTIVE,
+            TrendMember.in_force.between(f"{year}-01-01", f"{year}-12-31"))
+        pending = [(key, history.uid) for key, history in self.pending.members.items()
+                   if history is not None and str(history.in_force_from.year) == year
+                   and entered_paradigm(history) == RESTRICTIVE]
+        return self._first(query, lambda withdrawn: True, pending, first)
 
     def entered(self, start: date, end: date, paradigm: str) -> list[str]:
         first, last = start.isoformat(), end.isoformat()
@@ -402,29 +397,41 @@ class StoredNames:
         histories = instrument_histories(self.session, sorted(candidates))
         return entered_within(histories, start, end, paradigm)
 
-    def in_force(self, wanted: list[tuple[str, date]]) -> list[list[str]]:
-        """In force on a day: since then (trend_members says since when) and not withdrawn on it;
-        the jurisdictions asked for read in one query."""
-        jurisdictions = sorted({jurisdiction for jurisdiction, _ in wanted})
-        members: dict[str, list[tuple[int, str, str, str | None]]] = {j: [] for j in jurisdictions}
-        for key, uid, jurisdiction, since, withdrawn in self.session.connection().execute(
-                select(TrendMember.instrument_id, TrendMember.uid, TrendMember.jurisdiction,
-                       TrendMember.in_force, TrendMember.withdrawn)
-                .where(TrendMember.jurisdiction.in_(jurisdictions))).all():
-            if key not in self.pending.members:
-                members[jurisdiction].append((key, uid, since, withdrawn))
-        for key, history in self.pending.members.items():
-            if history is not None and history.jurisdiction in members:
-                members[history.jurisdiction].append((key, history.uid, history.in_force_from.isoformat(),
-                                                      _withdrawn_text(history.withdrawn)))
-        for rows in members.values():
-            rows.sort()
-        found = []
-        for jurisdiction, day in wanted:
-            iso = day.isoformat()
-            found.append([uid for _, uid, since, withdrawn in members[jurisdiction] if since <= iso
-                          and not (withdrawn and _withdrawn_on_iso(withdrawn, iso))])
-        return found
+    def in_force(self, jurisdiction: str, day: date, first: int | None) -> list[str]:
+        """In force on a day: since then (trend_members says since when) and not withdrawn on it."""
+        iso = day.isoformat()
+        query = select(TrendMember.instrument_id, TrendMember.uid, TrendMember.withdrawn).where(
+            TrendMember.jurisdiction == jurisdiction, TrendMember.in_force <= iso)
+        pending = [(key, history.uid) for key, history in self.pending.members.items()
+                   if history is not None and history.jurisdiction == jurisdiction
+                   and history.in_force_from <= day and not withdrawn_on(history.withdrawn, day)]
+        return self._first(query, lambda withdrawn: not (withdrawn and _withdrawn_on_iso(withdrawn, iso)),
+                           pending, first)
+
+    def _first(self, query, keep: Callable[[str | None], bool], pending: list[tuple[int, str]],
+               first: int | None) -> list[str]:
+        """The uids of the stored (id, uid, withdrawals) rows of `query` whose withdrawals `keep`,
+        those not folded yet (`pending`: id, uid) in place of theirs, in order of id: the first
+        `first`, read a few rows at a time (every row for None)."""
+        query = query.order_by(TrendMember.instrument_id)
+        connection, unfolded = self.session.connection(), self.pending.members
+
+        def found(rows: Sequence) -> list[tuple[int, str]]:
+            return sorted([(key, uid) for key, uid, withdrawn in rows
+                           if key not in unfolded and keep(withdrawn)] + pending)
+
+        if first is None:
+            return [uid for _, uid in found(connection.execute(query).all())]
+        size = max(first + len(unfolded), 1)  # enough when none of the rows is dropped
+        while True:
+            rows = connection.execute(query.limit(size)).all()
+            if len(rows) < size:
+                return [uid for _, uid in found(rows)[:first]]
+            read_up_to = rows[-1][0]  # the rows after it are not known yet
+            sure = [uid for key, uid in found(rows) if key <= read_up_to]
+            if len(sure) >= first:
+                return sure[:first]
+            size *= 4
 
 
 def _withdrawn_on_iso(text: str, iso: str) -> bool:
@@ -437,14 +444,15 @@ def _withdrawn_on_iso(text: str, iso: str) -> bool:
     return False
 
 
-def yearly_trends(session: Session, until: date | None = None, named_periods: int | None = None
-                  ) -> tuple[list[Period], list[Flag]]:
+def yearly_trends(session: Session, until: date | None = None, named_periods: int | None = None,
+                  names: int | None = None) -> tuple[list[Period], list[Flag]]:
     """compute_trends(instrument_histories(session), "year", until), from the yearly counts:
-    the instruments are read only for the flags of the `named_periods` most recent periods
-    (all when None) that name them."""
+    the instruments are read only for the `named_periods` most recent periods (all when None)
+    and the flags of those that name them, at most `names` of each (all when None), the first
+    in order of id."""
     pending = _pending(session)
     return trends_from_counts(trend_counts(session, pending), StoredNames(session, pending), until,
-                              named_periods)
+                              named_periods, names)
 
 
 def reset(session: Session) -> None:

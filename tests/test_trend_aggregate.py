@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from alerts.compose import compose_digest
+from alerts.render import render_html, render_text
 from alerts.settings import SmtpSettings, Subscription
 from paradigms.chart import draw_trend_chart
 from paradigms.trends import (
+    Flag,
     InstrumentHistory,
+    Period,
     compute_trends,
     entered_within,
     trends_from_counts,
@@ -24,7 +28,8 @@ from paradigms.trends import (
 from policywatch.digests import build_digest
 from storage import trend_spans
 from storage.models import ChangeEvent, Instrument, Source, TrendCount, TrendMember, Version
-from storage.queries import trend_histories
+from storage.queries import HistoryFilter, trend_histories
+from storage.queries import history as read_history
 from texts.vocabulary import RESTRICTIVE
 
 LABELS = ("facilitation", "prudent", "restrictive", "unknown")
@@ -50,19 +55,27 @@ class HistoriesNamed:
     def __init__(self, histories: list[InstrumentHistory]) -> None:
         self.histories = histories
 
-    def new_restrictive(self) -> dict[str, list[str]]:
-        years: dict[str, list[str]] = {}
-        for h in self.histories:
-            if h.paradigm_at(date(h.in_force_from.year, 12, 31)) == RESTRICTIVE:
-                years.setdefault(str(h.in_force_from.year), []).append(h.uid)
-        return years
+    def new_restrictive(self, year: str, first: int | None) -> list[str]:
+        return [h.uid for h in self.histories if str(h.in_force_from.year) == year
+                and h.paradigm_at(date(h.in_force_from.year, 12, 31)) == RESTRICTIVE][:first]
 
     def entered(self, start: date, end: date, paradigm: str) -> list[str]:
         return entered_within(self.histories, start, end, paradigm)
 
-    def in_force(self, wanted: list[tuple[str, date]]) -> list[list[str]]:
-        return [[h.uid for h in self.histories if h.jurisdiction == jurisdiction
-                 and h.paradigm_at(day) is not None] for jurisdiction, day in wanted]
+    def in_force(self, jurisdiction: str, day: date, first: int | None) -> list[str]:
+        return [h.uid for h in self.histories if h.jurisdiction == jurisdiction
+                and h.paradigm_at(day) is not None][:first]
+
+
+def named_at_most(trends: tuple[list[Period], list[Flag]], names: int | None, periods: int | None
+                  ) -> tuple[list[Period], list[Flag]]:
+    """Trends as trends_from_counts names them: the last `periods` periods and their flags at
+    most `names` instruments each (the first), the others none."""
+    shown = {p.period for p in trends[0][0 if periods is None else max(len(trends[0]) - periods, 0):]}
+    return ([replace(p, new_restrictive=p.new_restrictive[:names] if p.period in shown else [])
+             for p in trends[0]],
+            [replace(f, instruments=f.instruments[:names] if f.period in shown else [])
+             for f in trends[1]])
 
 
 def random_history(rng: random.Random, n: int) -> InstrumentHistory:
@@ -107,17 +120,44 @@ def test_counts_of_a_replaced_history_are_taken_back_exactly():
     assert trends_from_counts(counts, HistoriesNamed(histories)) == compute_trends(histories, "year")
 
 
-def test_flags_outside_the_named_periods_name_no_instruments():
+def test_periods_and_flags_outside_the_named_periods_name_no_instruments():
     rng = random.Random(5)
     histories = [random_history(rng, n) for n in range(120)]
     counts = summed(histories)
     periods, flags = compute_trends(histories, "year")
-    _, named = trends_from_counts(counts, HistoriesNamed(histories), named_periods=2)
+    named_periods, named = trends_from_counts(counts, HistoriesNamed(histories), named_periods=2)
     recent = {p.period for p in periods[-2:]}
     assert [f for f in named if f.period in recent] == [f for f in flags if f.period in recent]
     assert [(f.kind, f.period, f.message) for f in named] == [(f.kind, f.period, f.message) for f in flags]
     assert any(f.instruments for f in flags if f.period not in recent)  # the test can tell
-    assert not any(f.instruments for f in named if f.period not in recent and f.kind != "restrictive-burst")
+    assert any(p.new_restrictive for p in periods if p.period not in recent)
+    assert not any(f.instruments for f in named if f.period not in recent)
+    assert not any(p.new_restrictive for p in named_periods if p.period not in recent)
+    assert named_periods[-2:] == periods[-2:]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_periods_and_flags_name_at_most_so_many_instruments_the_first_and_flag_as_before(seed):
+    rng = random.Random(seed)
+    histories = [random_history(rng, n) for n in range(rng.choice((3, 40, 200, 400)))]
+    counts = summed(histories)
+    names, periods = rng.choice((0, 1, 6, 50, None)), rng.choice((0, 1, 2, 3, None))
+    until = rng.choice((None, date(2016 + rng.randrange(12), 6, 30)))
+    expected = named_at_most(compute_trends(histories, "year", until), names, periods)
+    assert trends_from_counts(counts, HistoriesNamed(histories), until, periods, names) == expected
+
+
+def test_a_burst_is_told_from_the_counts_when_no_period_names_its_instruments():
+    restrictive = [InstrumentHistory(f"r-{n}", "", "EU", "national", date(2020 + n // 10, 3, 1),
+                                     ((date(2020 + n // 10, 3, 1), RESTRICTIVE),)) for n in range(15)]
+    other = [InstrumentHistory(f"f-{n}", "", "EU", "national", date(2019, 1, 1),
+                               ((date(2019, 1, 1), "facilitation"),)) for n in range(4)]
+    histories = other + restrictive  # 2020: 10 new restrictive, 2021: 5, 2022: none
+    periods, flags = compute_trends(histories, "year", date(2022, 12, 31))
+    assert [f.message for f in flags if f.kind == "restrictive-burst"] == [
+        "10 new restrictive instruments (previous mean 0.0)"]
+    assert trends_from_counts(summed(histories), HistoriesNamed(histories), date(2022, 12, 31), 0, 0) == \
+        named_at_most((periods, flags), 0, 0)
 
 
 class RandomStore:
@@ -199,9 +239,10 @@ def stored_counts(store) -> Counter:
                                 for r in session.scalars(select(TrendCount))}))
 
 
-def from_counts(store, until: date | None = None):
+def from_counts(store, until: date | None = None, named_periods: int | None = None,
+                names: int | None = None):
     with store.sessions() as session:
-        return trend_spans.yearly_trends(session, until)
+        return trend_spans.yearly_trends(session, until, named_periods, names)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -211,10 +252,13 @@ def test_the_store_folded_between_recordings_gives_the_trends_computed_from_scra
         generated.record(generated.rng.choice((5, 40, 120)))
         expected, counts = from_scratch(store)
         assert from_counts(store) == expected       # not yet folded: added in memory
+        names = generated.rng.choice((0, 1, 3, 8))
+        assert from_counts(store, None, 2, names) == named_at_most(expected, names, 2)
         if round_ % 3 != 2:                          # some rounds record twice before a fold
             trend_spans.advance(store)
             assert stored_counts(store) == counts
             assert from_counts(store) == expected
+            assert from_counts(store, None, 3, names) == named_at_most(expected, names, 3)
         until = date(2019 + generated.rng.randrange(6), 12, 31)
         assert from_counts(store, until) == from_scratch(store, until)[0]
     periods, flags = from_scratch(store)[0]
@@ -278,10 +322,47 @@ def test_a_weeks_digest_has_the_trends_flags_and_chart_computed_from_every_instr
     digest, message, chart = build_digest(store, subscription, until - timedelta(days=7), until,
                                           SmtpSettings(), now=until)
     recent = {p.period for p in periods[-2:]}
-    assert digest.trend_periods == [asdict(p) for p in periods]
-    assert digest.flags == [asdict(f) for f in flags if f.period in recent]
+    shown_periods, shown_flags = named_at_most((periods, flags), 6, 2)
+    assert digest.trend_periods == [asdict(p) for p in shown_periods]
+    assert digest.flags == [asdict(f) for f in shown_flags if f.period in recent]
     assert chart == draw_trend_chart(periods, flags)
     assert len(periods) >= 3 and flags
+    # The parts of the message are those of the trends naming every instrument.
+    every_name = compose_digest(subscription, digest_events(store, until), until - timedelta(days=7),
+                                until, [asdict(f) for f in flags if f.period in recent],
+                                trend_periods=[asdict(p) for p in periods])
+    assert any(len(f["instruments"]) > 6 for f in every_name.flags)  # the test can tell
+    assert render_text(digest) == render_text(every_name)
+    assert render_html(digest, "chart") == render_html(every_name, "chart")
+
+
+def digest_events(store, until: datetime) -> list[dict]:
+    with store.sessions() as session:
+        return read_history(session, HistoryFilter(since=until - timedelta(days=7), until=until))
+
+
+def test_the_first_instruments_in_force_are_found_past_the_withdrawn_ones(store):
+    generated = RandomStore(store, 1)
+    with store.transaction() as session:
+        for n in range(12):
+            instrument = Instrument(uid=f"w-{n}", source_id="s-eu", url=f"https://example.org/w{n}",
+                                    title="", jurisdiction="EU", level="national",
+                                    first_seen_at=generated.day, version_count=0)
+            session.add(instrument)
+            session.flush()
+            generated.version(session, instrument, "prudent")
+    generated.day += timedelta(days=30)
+    with store.transaction() as session:
+        for instrument in session.scalars(select(Instrument).order_by(Instrument.id).limit(9)):
+            generated.event(session, instrument, "withdrawn")  # the first nine of twelve
+    trend_spans.advance(store)
+    day = generated.day.date() + timedelta(days=1)
+    with store.sessions() as session:
+        names = trend_spans.StoredNames(session, trend_spans._pending(session))
+        assert names.in_force("EU", day, 2) == ["w-9", "w-10"]
+        assert names.in_force("EU", day, 5) == ["w-9", "w-10", "w-11"]
+        assert names.in_force("EU", day, None) == ["w-9", "w-10", "w-11"]
+        assert names.in_force("EU", day - timedelta(days=31), 2) == ["w-0", "w-1"]
 
 
 def test_the_digests_texts_on_one_line_are_header_safes_whatever_their_characters():

@@ -25,6 +25,7 @@ WALKED = 30  # events a search for a common phrase walks per event asked for, be
 FOUND_OFTEN = 1000  # matching versions from which a search walks the events newest first
 CONFIRMING = 10  # a longer phrase, each candidate confirmed in its text, walks from a tenth of it
 DENSE = 4  # a term or pair in 1/DENSE of the versions or more: the walk tests each version it meets
+POSTGRES_DENSE = 3  # on PostgreSQL, in 1/POSTGRES_DENSE of the instruments: each instrument met tested
 
 
 @dataclass(frozen=True)
@@ -125,15 +126,40 @@ def postgres_match(terms: list[str], query: Statement) -> str | None:
     term, or the pair's lexeme; for a longer phrase, every pair and the phrase by position (the
     GIN index reads the pairs, and only chunks holding all of them are checked by position).
     None for no term."""
+    held = postgres_lexemes(terms, query)
+    if held is None or len(terms) <= 2:
+        return held
+    return f"({held} && to_tsquery('simple', {query.bind(' <-> '.join(terms) + ':*')}))"
+
+
+def postgres_lexemes(terms: list[str], query: Statement, whole_last: bool = False) -> str | None:
+    """PostgreSQL's tsquery of the lexemes a text holding the phrase of `terms` holds, without
+    positions: the one term, or every pair of neighbours, the last a prefix unless `whole_last`;
+    exact for one or two terms. None for no term."""
     if not terms:
         return None
+    cut = "" if whole_last else ":*"
     if len(terms) == 1:
-        return f"to_tsquery('simple', {query.bind(terms[0] + ':*')})"
-    lexemes = " & ".join(f"'{pair}'" for pair in pairs(terms)) + ":*"  # no term holds a quote
-    paired = f"CAST({query.bind(lexemes)} AS tsquery)"
-    if len(terms) == 2:
-        return paired
-    return f"({paired} && to_tsquery('simple', {query.bind(' <-> '.join(terms) + ':*')}))"
+        return f"to_tsquery('simple', {query.bind(terms[0] + cut)})"
+    lexemes = " & ".join(f"'{pair}'" for pair in pairs(terms)) + cut  # no term holds a quote
+    return f"CAST({query.bind(lexemes)} AS tsquery)"
+
+
+def postgres_instruments(needle: str, query: Statement, among: list[int] | None = None) -> str | None:
+    """SELECT of the ids of the instruments with a version holding the phrase, on PostgreSQL: for
+    one or two terms by `instrument_search` alone (`among` those ids, when given: the holders,
+    as `postgres_plan` read them); for more, its instruments holding every pair with a version
+    holding the phrase. None for no term."""
+    terms = search_terms(needle)
+    held = postgres_lexemes(terms, query)
+    if held is None:
+        return None
+    instruments = (f"SELECT unnest(CAST({query.bind(among)} AS integer[]))" if among is not None else
+                   f"SELECT instrument_id FROM instrument_search WHERE terms @@ {held}")
+    if len(terms) <= 2:
+        return instruments
+    return ("SELECT versions.instrument_id FROM versions WHERE versions.instrument_id IN "
+            f"({instruments}) AND versions.id IN ({matching_versions('postgresql', needle, query)})")
 
 
 def phrase_confirmation(dialect: str, needle: str, query: Statement, version: str) -> str | None:
@@ -289,12 +315,16 @@ def _finished(query: HistoryQuery, conditions: list[str], limit: int | None,
     return statement
 
 
-def sorted_events(query: HistoryQuery, versions: str | None, limit: int | None) -> Statement:
-    """Every event of the query (of an instrument with one of `versions`), sorted, then cut."""
+def sorted_events(query: HistoryQuery, versions: str | None, limit: int | None,
+                  instruments: str | None = None) -> Statement:
+    """Every event of the query (of an instrument with one of `versions`, or one of
+    `instruments`), sorted, then cut."""
     conditions = [*query.own, *query.joined]
     if versions is not None:
         conditions.append("change_events.instrument_id IN (SELECT versions.instrument_id "
                           f"FROM versions WHERE versions.id IN ({versions}))")
+    if instruments is not None:
+        conditions.append(f"change_events.instrument_id IN ({instruments})")
     return _finished(query, conditions, limit)
 
 
@@ -334,6 +364,16 @@ def read_history(reader: Reader, where: HistoryFilter) -> list[dict]:
     columns they need, not as objects: a week's 5,000 events cost half as much)."""
     query = history_query(reader.dialect, where, where.today or utc_today())
     versions = None
+    if where.search and reader.dialect == "postgresql":
+        if not search_terms(where.search):
+            return []
+        plan, holders = postgres_plan(reader, where.search)
+        walked = _postgres_newest(reader, query, where.search, plan, where.limit) if where.limit else None
+        if walked is None:
+            instruments = postgres_instruments(where.search, query.params, holders)
+            statement = sorted_events(query, None, where.limit, instruments)
+            walked = reader.rows(statement.sql, statement.params)
+        return [event_json(row) for row in walked]
     if where.search:
         versions = matching_versions(reader.dialect, where.search, query.params)
         if versions is None:
@@ -369,6 +409,65 @@ def _newest_matching(reader: Reader, query: HistoryQuery, versions: str | None, 
     bounding = walk_boundary(query, limit)
     boundary = reader.scalar(bounding.sql, bounding.params)
     walking = walk(query, versions, confirmation, boundary, limit, otherwise)
+    rows = reader.rows(walking.sql, walking.params)
+    return rows if len(rows) == limit or boundary is None else None
+
+
+def postgres_plan(reader: Reader, needle: str) -> tuple[str, list[int] | None]:
+    """How PostgreSQL is to search for the needle, by how many rows of `instrument_search` hold
+    its lexemes: "sorted" for fewer than `often` of its terms (with the ids of their
+    instruments), "tested" for 1/POSTGRES_DENSE of the rows or more, "hashed" between. What its
+    planner expects tells (its statistics know the 10,000 commonest lexemes, and a prefix by
+    those it starts); where it expects fewer than `often`, the holders are read, up to that
+    many, through the GIN index. Their ids spare the sorted plan the planner's guess of their
+    number."""
+    terms = search_terms(needle)
+    probe = Statement("")
+    held = postgres_lexemes(terms, probe)
+    holding = f"SELECT instrument_id FROM instrument_search WHERE terms @@ {held}"
+    plan = reader.scalar(f"EXPLAIN (FORMAT JSON) {holding}", probe.params)
+    expected = float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+    if expected < often(terms):
+        holders = reader.rows(f"{holding} LIMIT {probe.bind(often(terms))}", probe.params)
+        if len(holders) < often(terms):
+            return "sorted", sorted({instrument_id for (instrument_id,) in holders})
+    stored = reader.scalar("SELECT reltuples FROM pg_class WHERE oid = 'instrument_search'::regclass") or 0
+    return ("tested" if stored > 0 and expected * POSTGRES_DENSE >= stored else "hashed"), None
+
+
+def _postgres_newest(reader: Reader, query: HistoryQuery, needle: str, plan: str,
+                     limit: int) -> Sequence[Sequence[Any]] | None:
+    """The first `limit` rows of a search on PostgreSQL by walking the events newest first as
+    `plan` says (`postgres_plan`), or None when the sorted plan is the one (that plan, or fewer
+    than `limit` events found in the walk, as `_newest_matching`).
+
+    Each event's instrument is tested in `instrument_search` (`postgres_plan`): where the needle
+    is in many of its rows, each event's instrument by its own rows (few events are walked);
+    otherwise against the matching instruments, read once by the GIN index into a hashed set (a
+    condition the planner keeps as it is, not a join it would plan the other way round). A
+    phrase of three terms or more is then looked for in the versions of the instruments met."""
+    terms = search_terms(needle)
+    if plan == "sorted":
+        return None
+    bounding = walk_boundary(query, limit)
+    boundary = reader.scalar(bounding.sql, bounding.params)
+    statement = Statement("", dict(query.params.params))
+    held = postgres_lexemes(terms, statement)
+    if plan == "tested":
+        tested = ("EXISTS (SELECT 1 FROM instrument_search AS held WHERE held.instrument_id = "
+                  f"change_events.instrument_id AND held.terms @@ {held})")
+    else:
+        tested = ("(change_events.instrument_id IN (SELECT instrument_id FROM instrument_search "
+                  f"WHERE terms @@ {held})) IS TRUE")
+    conditions = [*query.own, *query.joined, tested]
+    if len(terms) > 2:
+        phrase = postgres_match(terms, statement)
+        conditions.append("EXISTS (SELECT 1 FROM versions AS searched JOIN version_search ON "
+                          "version_search.version_id = searched.id WHERE searched.instrument_id = "
+                          f"change_events.instrument_id AND version_search.terms @@ {phrase})")
+    if boundary is not None:
+        conditions.append(f"change_events.detected_at >= {statement.bind(boundary)}")
+    walking = _finished(query, conditions, limit, statement)
     rows = reader.rows(walking.sql, walking.params)
     return rows if len(rows) == limit or boundary is None else None
 

@@ -74,7 +74,7 @@ class SessionReader:
         self.dialect = bind.dialect.name
 
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> Sequence[Sequence[Any]]:
-        return list(self.target.execute(self.text(sql), params or {}))
+        return self.target.execute(self.text(sql), params or {}).all()  # fetched at once, not row by row
 
     def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         return self.target.execute(self.text(sql), params or {}).scalar()

@@ -18,7 +18,11 @@ characters anywhere.
   lexeme without positions (`_term_next`, as in SQLite's index, migration 0017): a phrase of two
   terms is one lookup of its pair, the last a prefix (`'_four_years':*`), with nothing to check
   in the rows; a longer one is every pair of it and the phrase of its terms (`<->`), checked by
-  position only in the chunks that hold every pair.
+  position only in the chunks that hold every pair. A table `instrument_search` (migration 0018)
+  holds the same lexemes without positions, all of an instrument's versions together in one row
+  (or a few, for long texts): whether an instrument holds a term or a pair is one row to read,
+  where its versions are a dozen, so a search walking the events newest first tests each
+  event's instrument at the cost of one version.
 
 On PostgreSQL texts are indexed in chunks of CHUNK terms overlapping by OVERLAP, so that its
 phrase positions (capped at 16,383) never run out on a long statute; a phrase of up to OVERLAP
@@ -72,20 +76,34 @@ def chunks(terms: list[str]) -> list[str]:
     return [" ".join(part) for part in chunk_terms(terms)]
 
 
-POSTGRES_ROW = ("INSERT INTO version_search (version_id, terms) VALUES (:version_id, "
-                "to_tsvector('simple', :terms) || array_to_tsvector(CAST(:pairs AS text[])))")
+CHUNK_LEXEMES = "to_tsvector('simple', :terms) || array_to_tsvector(CAST(:pairs AS text[]))"
+POSTGRES_ROW = f"INSERT INTO version_search (version_id, terms) VALUES (:version_id, {CHUNK_LEXEMES})"
+INSTRUMENT_LEXEMES = 24_000  # at most, nearly, in a row of instrument_search (a tsvector holds up to 1 MB)
+# A chunk's lexemes added to the newest row of its instrument while that has room, else a new row.
+INSTRUMENT_ROW = (
+    f"WITH added AS (SELECT versions.instrument_id, strip({CHUNK_LEXEMES}) AS terms FROM versions "
+    "WHERE versions.id = :version_id), "
+    "merged AS (UPDATE instrument_search SET terms = instrument_search.terms || added.terms FROM added "
+    "WHERE instrument_search.id = (SELECT max(newest.id) FROM instrument_search AS newest "
+    "WHERE newest.instrument_id = added.instrument_id) "
+    f"AND length(instrument_search.terms) <= {INSTRUMENT_LEXEMES - 2 * CHUNK} "
+    "RETURNING instrument_search.id) "
+    "INSERT INTO instrument_search (instrument_id, terms) SELECT instrument_id, terms FROM added "
+    "WHERE NOT EXISTS (SELECT 1 FROM merged)")
 
 
 def index_versions(connection: Connection, versions: Iterable[tuple[int, str, str]],
-                   table: str = "version_search") -> None:
+                   table: str = "version_search", instruments: bool = True) -> None:
     """Add versions, as (version id, title, text), to the search index (SQLite's: `table`) in
-    one statement."""
+    one statement; on PostgreSQL, to its instruments' lexemes too unless not `instruments`."""
     if connection.dialect.name == "postgresql":
         parts = [{"version_id": version_id, "terms": " ".join(part), "pairs": sorted(set(pairs(part)))}
                  for version_id, title, body in versions
                  for part in chunk_terms(search_terms(f"{title}\n{body}"))]
         if parts:
             connection.execute(text(POSTGRES_ROW), parts)
+            if instruments:
+                connection.execute(text(INSTRUMENT_ROW), parts)
         return
     rows = [{"rowid": version_id, "terms": index_terms(terms)} for version_id, title, body in versions
             if (terms := folded(search_terms(f"{title}\n{body}")))]
@@ -120,7 +138,8 @@ def create_index(connection: Connection) -> None:
         connection.execute(text(SQLITE_INDEX.format(table="version_search")))
     # Migration 0006 runs before 0007 compressed the texts: they are plain here.
     rows = connection.execute(text("SELECT id, title, text FROM versions"))
-    index_versions(connection, [(version_id, title or "", body or "") for version_id, title, body in rows])
+    index_versions(connection, [(version_id, title or "", body or "") for version_id, title, body in rows],
+                   instruments=False)  # PostgreSQL's instrument_search is made by 0018
 
 
 def drop_index(connection: Connection) -> None:

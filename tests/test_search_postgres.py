@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from storage.database import Store, alembic_config
-from storage.search import matching_versions, phrase_found, search_terms
+from storage.models import Instrument, Version
+from storage.search import INSTRUMENT_LEXEMES, matching_versions, phrase_found, search_terms
 from tests.conftest import POSTGRES, PREPARED, migrate
 from tests.test_search import add_instrument, found
 from tests.test_search_index import TEXTS, _runs
@@ -81,4 +82,45 @@ def test_migration_0017_writes_the_pairs_from_the_texts_and_takes_them_away(post
     assert found(store, "years four") == []
     assert found(store, "境外提供") == ["pipl"]
     assert found(store, "four") == ["gdpr", "other"]
+    store.close()
+
+
+def _lexemes(store: Store, table: str) -> dict[str, set[str]]:
+    """Each instrument's lexemes in `instrument_search`, or in `version_search` over its versions."""
+    joined = ("instrument_search JOIN instruments ON instruments.id = instrument_search.instrument_id"
+              if table == "instrument_search" else
+              "version_search JOIN versions ON versions.id = version_search.version_id "
+              "JOIN instruments ON instruments.id = versions.instrument_id")
+    held: dict[str, set[str]] = {}
+    with store.engine.connect() as connection:
+        for uid, lexeme in connection.execute(text(f"SELECT instruments.uid, held.lexeme FROM {joined}, "
+                                                   f"unnest({table}.terms) AS held")):
+            held.setdefault(uid, set()).add(lexeme)
+    return held
+
+
+def test_an_instruments_row_holds_the_lexemes_of_all_its_versions_and_a_long_one_several(postgres_url: str):
+    store = Store(postgres_url)
+    add_instrument(store, "gdpr", "Chapter V GDPR", "Reviewed every four years.")
+    add_instrument(store, "long", "A long statute", " ".join(f"word{i}" for i in range(30_000)))
+    with store.transaction() as session:  # a second version, indexed as the recorder's are
+        gdpr = session.scalars(select(Instrument).where(Instrument.uid == "gdpr")).one()
+        session.add(Version(instrument_id=gdpr.id, number=2, title=gdpr.title, text_hash="gdpr-2",
+                            text="Transfers subject to safeguards."))
+    written = _lexemes(store, "instrument_search")
+    assert written == _lexemes(store, "version_search")
+    assert {"_four_years", "_to_safeguards"} <= written["gdpr"]
+    with store.engine.connect() as connection:
+        sizes = connection.execute(text("SELECT length(terms) FROM instrument_search JOIN instruments "
+                                        "ON instruments.id = instrument_id WHERE uid = 'long'")).scalars().all()
+    assert len(sizes) >= 2 and max(sizes) <= INSTRUMENT_LEXEMES
+    assert found(store, "word29998 word29999") == ["long"]
+    assert found(store, "four years") == found(store, "to safeguards") == ["gdpr"]
+    command.downgrade(alembic_config(store.engine), "0017")
+    store.close()
+    store = Store(postgres_url)  # migration 0018 fills the table from version_search
+    assert _lexemes(store, "instrument_search") == written
+    with store.engine.connect() as connection:
+        assert max(connection.execute(text("SELECT length(terms) FROM instrument_search")).scalars()) <= \
+            INSTRUMENT_LEXEMES
     store.close()

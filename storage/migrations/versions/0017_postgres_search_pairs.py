@@ -30,7 +30,7 @@ def upgrade() -> None:
     bind.execute(sa.text("DROP INDEX ix_version_search_terms"))
     bind.execute(sa.text("TRUNCATE version_search"))
     for versions in stored_versions(bind, batch=2000):
-        index_versions(bind, versions)
+        index_versions(bind, versions, instruments=False)  # instrument_search is 0018's
     bind.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))  # the GIN index built in fewer passes
     bind.execute(sa.text("CREATE INDEX ix_version_search_terms ON version_search USING GIN (terms)"))
 

@@ -337,20 +337,35 @@ def walk_boundary(query: HistoryQuery, limit: int) -> Statement:
     return statement
 
 
-def walk(query: HistoryQuery, versions: str | None, confirmation: str | None, boundary: Any,
-         limit: int, otherwise: str | None = None) -> Statement:
-    """The first `limit` events of the query since `boundary` (all when None), newest first,
-    each tested by its instrument's versions (`searched`): against `versions` when given, and
-    each of those against `confirmation` when it is given; failing that, when `otherwise` is
-    given, each of them against it (a dearer test, tried once the first has failed on every
-    version of the instrument)."""
-    statement = Statement("", dict(query.params.params))
+def walk(query: HistoryQuery, statement: Statement, conditions: list[str], boundary: Any,
+         limit: int) -> Statement:
+    """The first `limit` events of the query meeting `conditions` too (with the parameters of
+    `statement`), newest first, since `boundary` (all when None)."""
+    if boundary is not None:
+        conditions = [*conditions, f"change_events.detected_at >= {statement.bind(boundary)}"]
+    return _finished(query, [*query.own, *query.joined, *conditions], limit, statement)
+
+
+def newest_walk(query: HistoryQuery, statement: Statement, conditions: list[str], limit: int) -> Statement:
+    """The first `limit` events meeting `conditions` (with the parameters of `statement`) and the
+    query's conditions on joined rows, newest first, among the (`limit` × WALKED) newest events
+    meeting its conditions on their own columns, read in one pass down the index of times
+    (PostgreSQL: no first query for the time they reach back to; SQLite plans this worse than
+    `walk` with its boundary)."""
+    newest = (f"(SELECT * FROM change_events {_where(query.own)}{NEWEST_FIRST} "
+              f"LIMIT {statement.bind(limit * WALKED)}) AS change_events")
+    walking = _finished(query, [*query.joined, *conditions], limit, statement)
+    walking.sql = walking.sql.replace("FROM change_events", f"FROM {newest}", 1)
+    return walking
+
+
+def version_tests(versions: str | None, confirmation: str | None, otherwise: str | None = None) -> str:
+    """Whether the event's instrument has a version (`searched`) among `versions` when given,
+    meeting `confirmation` when it is given; failing that, when `otherwise` is given, one
+    meeting it (a dearer test, tried once the first has failed on every version)."""
     tests = ([f"searched.id IN ({versions})"] if versions else []) + ([confirmation] if confirmation else [])
     held = _held(" AND ".join(tests))
-    conditions = [*query.own, *query.joined, f"({held} OR {_held(otherwise)})" if otherwise else held]
-    if boundary is not None:
-        conditions.append(f"change_events.detected_at >= {statement.bind(boundary)}")
-    return _finished(query, conditions, limit, statement)
+    return f"({held} OR {_held(otherwise)})" if otherwise else held
 
 
 def _held(test: str) -> str:
@@ -408,7 +423,8 @@ def _newest_matching(reader: Reader, query: HistoryQuery, versions: str | None, 
     the matching instruments instead."""
     bounding = walk_boundary(query, limit)
     boundary = reader.scalar(bounding.sql, bounding.params)
-    walking = walk(query, versions, confirmation, boundary, limit, otherwise)
+    statement = Statement("", dict(query.params.params))
+    walking = walk(query, statement, [version_tests(versions, confirmation, otherwise)], boundary, limit)
     rows = reader.rows(walking.sql, walking.params)
     return rows if len(rows) == limit or boundary is None else None
 
@@ -437,9 +453,11 @@ def postgres_plan(reader: Reader, needle: str) -> tuple[str, list[int] | None]:
 
 def _postgres_newest(reader: Reader, query: HistoryQuery, needle: str, plan: str,
                      limit: int) -> Sequence[Sequence[Any]] | None:
-    """The first `limit` rows of a search on PostgreSQL by walking the events newest first as
-    `plan` says (`postgres_plan`), or None when the sorted plan is the one (that plan, or fewer
-    than `limit` events found in the walk, as `_newest_matching`).
+    """The first `limit` rows of a search on PostgreSQL by walking the (`limit` × WALKED) newest
+    events meeting the conditions on their own columns, as `plan` says (`postgres_plan`), or None
+    when the sorted plan is the one (that plan, or fewer than `limit` events found in the walk:
+    the phrase is rarer under these filters). The rows found are the first of the whole search,
+    each before every older event.
 
     Each event's instrument is tested in `instrument_search` (`postgres_plan`): where the needle
     is in many of its rows, each event's instrument by its own rows (few events are walked);
@@ -449,8 +467,6 @@ def _postgres_newest(reader: Reader, query: HistoryQuery, needle: str, plan: str
     terms = search_terms(needle)
     if plan == "sorted":
         return None
-    bounding = walk_boundary(query, limit)
-    boundary = reader.scalar(bounding.sql, bounding.params)
     statement = Statement("", dict(query.params.params))
     held = postgres_lexemes(terms, statement)
     if plan == "tested":
@@ -459,17 +475,15 @@ def _postgres_newest(reader: Reader, query: HistoryQuery, needle: str, plan: str
     else:
         tested = ("(change_events.instrument_id IN (SELECT instrument_id FROM instrument_search "
                   f"WHERE terms @@ {held})) IS TRUE")
-    conditions = [*query.own, *query.joined, tested]
+    conditions = [tested]
     if len(terms) > 2:
         phrase = postgres_match(terms, statement)
         conditions.append("EXISTS (SELECT 1 FROM versions AS searched JOIN version_search ON "
                           "version_search.version_id = searched.id WHERE searched.instrument_id = "
                           f"change_events.instrument_id AND version_search.terms @@ {phrase})")
-    if boundary is not None:
-        conditions.append(f"change_events.detected_at >= {statement.bind(boundary)}")
-    walking = _finished(query, conditions, limit, statement)
+    walking = newest_walk(query, statement, conditions, limit)
     rows = reader.rows(walking.sql, walking.params)
-    return rows if len(rows) == limit or boundary is None else None
+    return rows if len(rows) == limit else None
 
 
 KNOWN_JURISDICTIONS = "SELECT DISTINCT jurisdiction FROM instruments ORDER BY jurisdiction"

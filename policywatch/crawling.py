@@ -13,6 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# First of the crawl's imports, on purpose: Scrapy's TLS context factory names its deprecated
+# classes' module from `inspect.stack()`, which reads every frame's source and, for each frame of
+# the import machinery, walks every loaded module. Imported here, before SQLAlchemy, pydantic and
+# the project's modules and under fewer frames, that costs about 0.2 s of CPU less per crawl.
+import scrapy.core.downloader.contextfactory  # noqa: F401
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from sqlalchemy import select

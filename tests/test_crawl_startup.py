@@ -1,0 +1,105 @@
+"""What a `policywatch crawl` process does before and after its crawl: Scrapy's TLS module imported
+before the rest of the crawl's modules (its deprecated classes look at the whole stack and every
+loaded module), no module of a component the crawl leaves off, nothing of a new page's reading
+when every page is unchanged; the cyclic collector paused while the crawl starts, running during
+the crawl, running again after it, and the heap frozen for the interpreter's exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.web.hostile import Answer, Host, declaration, law_page, start, stop
+
+# `policywatch ARGS` run in this interpreter, as `python -m policywatch` runs it, with the cyclic
+# collector's passes counted by whether the crawl's reactor exists yet; then the exit handlers,
+# and what the collector's state is after each.
+DRIVER = """
+import atexit, gc, json, runpy, sys
+passes = {"start-up": 0, "crawl and after": 0}
+def count(phase, info):
+    if phase == "start" and "policywatch.crawling" in sys.modules:
+        passes["crawl and after" if "twisted.internet.reactor" in sys.modules else "start-up"] += 1
+gc.callbacks.append(count)
+sys.argv = ["policywatch", *json.loads(sys.argv[1])]
+code = 0
+try:
+    runpy.run_module("policywatch", run_name="__main__")
+except SystemExit as end:
+    code = end.code
+after = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
+atexit._run_exitfuncs()
+print(json.dumps({"code": code, "passes": passes, "after": after,
+                  "frozen at exit": gc.get_freeze_count()}))
+"""
+
+
+@dataclass(frozen=True)
+class CrawlProcess:
+    code: int
+    passes: dict[str, int]
+    after: dict[str, int]
+    frozen_at_exit: int
+    imported: list[str]  # modules, in the order their imports ended
+    output: str
+
+
+def crawl_process(db_url: str, sources: Path, config: Path) -> CrawlProcess:
+    """One fresh `python -X importtime` process running `policywatch crawl`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("POLICYWATCH_")}
+    environment["PYTHONPATH"] = str(ROOT)
+    args = ["--db", db_url, "--config", str(config), "crawl", "--quiet", "--sources", str(sources)]
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", DRIVER, json.dumps(args)],
+                          capture_output=True, text=True, cwd=ROOT, env=environment, timeout=180)
+    lines = done.stdout.strip().splitlines()
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    report = json.loads(lines[-1])
+    imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:") and not line.endswith("| package")]
+    return CrawlProcess(report["code"], report["passes"], report["after"],
+                        report["frozen at exit"], imported, done.stdout + done.stderr)
+
+
+@pytest.fixture(scope="module")
+def hosts() -> Iterator[list[Host]]:
+    started = start("127.0.0.71")
+    yield started
+    stop(started)
+
+
+@pytest.fixture
+def crawls(hosts: list[Host], tmp_path: Path, db_url: str,
+           fast_config: Path) -> tuple[CrawlProcess, CrawlProcess]:
+    """A first crawl of two pages and a re-check that finds both unchanged (one answering 304,
+    one re-read from its remembered block)."""
+    (host,) = hosts
+    validated = (("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT"),)
+    host.reset({"/doc/a": Answer(200, law_page("Cross-border transfers of personal data")),
+                "/doc/b": Answer(200, law_page("Security assessment of outbound data"), validated)})
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for name in ("a", "b"):
+        (sources / f"{name}.yaml").write_text(declaration(f"startup-{name}", host.url(f"/doc/{name}")))
+    return (crawl_process(db_url, sources, fast_config),
+            crawl_process(db_url, sources, fast_config))
+
+
+def test_the_tls_module_comes_first_and_left_off_components_are_not_imported(crawls):
+    for crawl in crawls:
+        assert crawl.code == 0, crawl.output[-3000:]
+        order = {name: position for position, name in enumerate(crawl.imported)}
+        assert order["scrapy.core.downloader.tls"] < min(order["sqlalchemy"], order["pydantic"],
+                                                         order["storage.models"])
+        assert not any(name.startswith("twisted.conch") for name in crawl.imported)  # telnet
+        assert "scrapy.downloadermiddlewares.cookies" not in order
+    first, recheck = crawls
+    assert "trafilatura" in first.imported  # two new pages read
+    assert "trafilatura" not in recheck.imported  # two unchanged pages: nothing read anew

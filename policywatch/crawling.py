@@ -146,12 +146,18 @@ def _crawl_reachable(store: Store, run_id: int, reachable: list[Source], crawl: 
     process.crawl(crawler, sources=reachable, db=store.url)
     # What is alive now (imported modules, the catalogue, settings: about 100 MB) lives as long
     # as the crawl: kept out of the cyclic collector's full passes, which would otherwise walk it
-    # again and again (5 % of a first crawl's CPU, 12 % of a re-check's: bench/README.md).
+    # again and again (5 % of a first crawl's CPU, 12 % of a re-check's: bench/README.md). The
+    # collector runs during the crawl even when the caller paused it for the start-up (`policywatch
+    # crawl` does), and is left as it was.
     gc.freeze()
+    collecting = gc.isenabled()
+    gc.enable()
     try:
         process.start()
     finally:
         gc.unfreeze()
+        if not collecting:
+            gc.disable()
     return crawler.stats.get_stats() if crawler.stats else {}
 
 

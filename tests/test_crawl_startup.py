@@ -103,3 +103,11 @@ def test_the_tls_module_comes_first_and_left_off_components_are_not_imported(cra
     first, recheck = crawls
     assert "trafilatura" in first.imported  # two new pages read
     assert "trafilatura" not in recheck.imported  # two unchanged pages: nothing read anew
+
+
+def test_the_collector_waits_for_the_crawl_and_the_heap_is_frozen_at_exit(crawls):
+    for crawl in crawls:
+        assert crawl.passes["start-up"] == 0, crawl.passes
+        assert crawl.passes["crawl and after"] > 0, crawl.passes
+        assert crawl.after == {"enabled": True, "frozen": 0}
+        assert crawl.frozen_at_exit > 100_000

@@ -111,3 +111,34 @@ def test_the_collector_waits_for_the_crawl_and_the_heap_is_frozen_at_exit(crawls
         assert crawl.passes["crawl and after"] > 0, crawl.passes
         assert crawl.after == {"enabled": True, "frozen": 0}
         assert crawl.frozen_at_exit > 100_000
+
+
+REALPAGES = Path(__file__).resolve().parents[2] / "shared" / "realpages" / "pages"
+
+
+@pytest.mark.skipif(not REALPAGES.is_dir(), reason="../shared/realpages is not beside the project")
+def test_a_utf8_page_parsed_from_its_bytes_finds_its_block_as_its_text_does():
+    """The re-check parses a UTF-8 page from its bytes: on real pages, as they are, with a BOM,
+    and with a word of their text changed, it answers as a parse of the decoded text does."""
+    from crawlers.decoding import decode_body
+    from crawlers.extract import extract_with_block, unchanged_block
+    from crawlers.main_content import block_unchanged
+    from texts.document import ExtractionError
+
+    checked = 0
+    for path in sorted(p for p in REALPAGES.rglob("*") if p.suffix in (".html", ".htm")):
+        body = path.read_bytes()
+        try:
+            _, block = extract_with_block(body, None, None, (), "https://example.org/")
+        except ExtractionError:
+            continue
+        if block is None:
+            continue
+        text, codec = decode_body(body)
+        changed = text.replace(" the ", " a ", 1).encode(codec, "replace")
+        for variant in (body, b"\xef\xbb\xbf" + body, changed):
+            as_text = block_unchanged(decode_body(variant)[0], block)
+            assert unchanged_block(variant, None, block) == as_text, path
+        assert unchanged_block(body, None, block)
+        checked += codec == "utf-8"
+    assert checked > 50

@@ -20,22 +20,29 @@ from tests.conftest import ROOT
 from tests.web.hostile import Answer, Host, declaration, law_page, start, stop
 
 # `policywatch ARGS` run in this interpreter, as `python -m policywatch` runs it, with the cyclic
-# collector's passes counted by whether the crawl's reactor exists yet; then the exit handlers,
-# and what the collector's state is after each.
+# collector's passes counted by whether the crawl's reactor exists yet and its state noted as
+# Scrapy's crawl starts; then the exit handlers, and the collector's state after each.
 DRIVER = """
 import atexit, gc, json, runpy, sys
+import scrapy.crawler
 passes = {"start-up": 0, "crawl and after": 0}
 def count(phase, info):
     if phase == "start" and "policywatch.crawling" in sys.modules:
         passes["crawl and after" if "twisted.internet.reactor" in sys.modules else "start-up"] += 1
 gc.callbacks.append(count)
+crawl_started = scrapy.crawler.CrawlerProcess.start
+during = {}
+def start(process, *args, **kwargs):  # the collector as Scrapy's crawl starts
+    during.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count() > 100_000)
+    return crawl_started(process, *args, **kwargs)
+scrapy.crawler.CrawlerProcess.start = start
 sys.argv = ["policywatch", *json.loads(sys.argv[1])]
 code = 0
 try:
     runpy.run_module("policywatch", run_name="__main__")
 except SystemExit as end:
     code = end.code
-after = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
+after = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count(), "during": during}
 atexit._run_exitfuncs()
 print(json.dumps({"code": code, "passes": passes, "after": after,
                   "frozen at exit": gc.get_freeze_count()}))
@@ -46,7 +53,7 @@ print(json.dumps({"code": code, "passes": passes, "after": after,
 class CrawlProcess:
     code: int
     passes: dict[str, int]
-    after: dict[str, int]
+    after: dict[str, object]
     frozen_at_exit: int
     imported: list[str]  # modules, in the order their imports ended
     output: str
@@ -109,7 +116,8 @@ def test_the_collector_waits_for_the_crawl_and_the_heap_is_frozen_at_exit(crawls
     for crawl in crawls:
         assert crawl.passes["start-up"] == 0, crawl.passes
         assert crawl.passes["crawl and after"] > 0, crawl.passes
-        assert crawl.after == {"enabled": True, "frozen": 0}
+        assert crawl.after == {"enabled": True, "frozen": 0,
+                               "during": {"enabled": True, "frozen": True}}
         assert crawl.frozen_at_exit > 100_000
 
 

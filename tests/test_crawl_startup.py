@@ -1,8 +1,9 @@
 """What a `policywatch crawl` process does before and after its crawl: Scrapy's TLS module imported
 before the rest of the crawl's modules (its deprecated classes look at the whole stack and every
-loaded module), no module of a component the crawl leaves off, nothing of a new page's reading
-when every page is unchanged; the cyclic collector paused while the crawl starts, running during
-the crawl, running again after it, and the heap frozen for the interpreter's exit."""
+loaded module), no module of a component the crawl leaves off; on a current store with every page
+unchanged, none of Alembic, of a new page's reading or of a digest; the cyclic collector paused
+while the crawl starts, running during the crawl and after it, and the heap frozen for the
+interpreter's exit."""
 
 from __future__ import annotations
 
@@ -110,6 +111,9 @@ def test_the_tls_module_comes_first_and_left_off_components_are_not_imported(cra
     first, recheck = crawls
     assert "trafilatura" in first.imported  # two new pages read
     assert "trafilatura" not in recheck.imported  # two unchanged pages: nothing read anew
+    packages = {name.split(".")[0] for name in recheck.imported}
+    # A current store's schema is checked without Alembic; nothing of a digest either.
+    assert not {"alembic", "jinja2", "matplotlib", "rich", "lxml_html_clean", "justext"} & packages
 
 
 def test_the_collector_waits_for_the_crawl_and_the_heap_is_frozen_at_exit(crawls):

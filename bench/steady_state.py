@@ -4,7 +4,7 @@
     python3 bench/steady_state.py --runs 3 --trees /copy/of/before,/work/main
     python3 bench/steady_state.py --parts              # each replaced Scrapy part against Scrapy's
     python3 bench/steady_state.py --runs 5 --handlers settings,aiohttp   # download handlers
-    python3 bench/steady_state.py --imports            # start-up imports with each handler
+    python3 bench/steady_state.py --imports [--trees A,B]   # start-up imports; a crawl command's start
     python3 bench/steady_state.py --download --runs 5 --handlers http11,aiohttp   # handlers alone
 
 The web and declarations of bench/compare.py. `--first` crawls the web once at noise 1 and keeps
@@ -256,6 +256,21 @@ def imports(repeat: int) -> list[tuple[str, float, list[str]]]:
     return rows
 
 
+def command_start_cpu(trees: list[Path], repeat: int) -> dict[Path, list[float]]:
+    """CPU ms of whole `policywatch crawl` processes of each tree, in turn, `repeat` times, that
+    stop at their first source (`--sources` names no file): the interpreter, the command's
+    imports with the collector as the command sets it, and the interpreter's exit."""
+    missing = Path("/nonexistent/policywatch-declarations")
+    spent: dict[Path, list[float]] = {tree: [] for tree in trees}
+    for _ in range(repeat):
+        for tree in trees:
+            command = [sys.executable, "-m", "policywatch", "--db", "sqlite:////nonexistent/x",
+                       "crawl", "--quiet", "--sources", str(missing)]
+            _, seconds, _ = wait4_run(command, env={**ENV, "PYTHONPATH": str(tree)}, cwd=tree)
+            spent[tree].append(seconds * 1e3)
+    return spent
+
+
 def download_cpu(handler: str, urls: list[str]) -> tuple[float, dict[int, int]]:
     """CPU seconds this process spends downloading every URL through `handler` (a class path),
     four at a time per host (as the crawl's download slots allow), with an If-Modified-Since
@@ -347,7 +362,8 @@ def main() -> None:
                         help="CPU per response of each of --handlers alone, in its own process")
     parser.add_argument("--download-one", help=argparse.SUPPRESS)  # one handler, in this process
     parser.add_argument("--imports", action="store_true",
-                        help="CPU of the start-up imports with each download handler")
+                        help="CPU of the start-up imports with each download handler, and of a crawl "
+                             "command's start and exit from each of --trees")
     parser.add_argument("--parts", action="store_true",
                         help="time each replaced Scrapy part against Scrapy's, in-process")
     parser.add_argument("--repeat", type=int, default=7, help="best of how many (--parts)")
@@ -367,6 +383,11 @@ def main() -> None:
         print("| imported | CPU ms | TLS stack loaded |\n|---|---|---|")
         for name, ms, loaded in imports(args.repeat):
             print(f"| {name} | {ms:.0f} | {', '.join(loaded) or 'none'} |")
+        print("\n| `policywatch crawl` to its first source, from | least CPU ms | median CPU ms |\n"
+              "|---|---|---|")
+        folders = [Path(folder) for folder in args.trees.split(",")]
+        for folder, runs in command_start_cpu(folders, args.repeat).items():
+            print(f"| {folder} | {min(runs):.0f} | {statistics.median(runs):.0f} |")
         return
     if args.parts:
         print("| part | Scrapy's µs | now µs | saved µs |\n|---|---|---|---|")

@@ -5,6 +5,7 @@ Plain functions of (bytes, content type, declared selectors), testable without a
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from typing import TYPE_CHECKING
@@ -78,8 +79,13 @@ def unchanged_block(body: bytes, content_type: str | None, block: Block,
     text is the one recorded last time, and full detection can be skipped."""
     if is_pdf(body, content_type):
         return False
-    text, _ = decode_body(body, content_type, languages)
-    return is_html(text, content_type) and block_unchanged(text, block)
+    text, codec = decode_body(body, content_type, languages)
+    if not is_html(text, content_type):
+        return False
+    # A UTF-8 page (without a BOM, which the text has lost) is parsed from the bytes it came in:
+    # the parser's input either way, without encoding the text back to UTF-8 (0.1 ms a page).
+    utf8 = codec == "utf-8" and not body.startswith(codecs.BOM_UTF8)
+    return block_unchanged(body if utf8 else text, block)
 
 
 def is_html(text: str, content_type: str | None) -> bool:

@@ -284,8 +284,9 @@ def block_of(node: LexborNode | None) -> Block | None:
     return Block(css_path(node), text_hash(node.html or ""), block_digest(node))
 
 
-def block_unchanged(html: str, block: Block) -> bool:
-    """Whether the remembered element is still on the page with the same text.
+def block_unchanged(html: str | bytes, block: Block) -> bool:
+    """Whether the remembered element is still on the page (its markup, or its UTF-8 bytes) with
+    the same text.
 
     The cheap re-check: a parse, one CSS lookup, the hash of the element's markup, and only
     when that differs the hash of its normalised text. False sends the caller to full

@@ -53,10 +53,11 @@ POLICYWATCH_RETRY_AFTER_TIMES = 2
 # steady state is thousands of answers in which nothing changed).
 # A component set to None is still imported (Scrapy loads every listed name to normalise it), so
 # those that are off anyway are left out of the base lists instead: the cookies middleware's
-# module imports tldextract and requests (0.13 s of every start-up), and neither the HTTP cache,
-# nor the memory sampler (no MEMUSAGE_LIMIT), nor the feed exporter (no FEEDS) has work here.
+# module imports tldextract and requests (0.13 s of every start-up), the telnet console's
+# Twisted's terminal protocols (TELNETCONSOLE_ENABLED is off), and neither the HTTP cache, nor
+# the memory sampler (no MEMUSAGE_LIMIT), nor the feed exporter (no FEEDS) has work here.
 _NOT_LOADED = (".CookiesMiddleware", ".HttpCacheMiddleware", ".MemoryUsage", ".FeedExporter",
-               ".RemoteControl")
+               ".RemoteControl", ".TelnetConsole")
 DOWNLOADER_MIDDLEWARES_BASE = {name: order for name, order in
                                default_settings.DOWNLOADER_MIDDLEWARES_BASE.items()
                                if not name.endswith(_NOT_LOADED)}

@@ -3,6 +3,8 @@ list what the relevance filter kept out."""
 
 from __future__ import annotations
 
+import atexit
+import gc
 from pathlib import Path
 
 import click
@@ -77,9 +79,18 @@ def crawl(ctx: click.Context, app: App, source_paths: tuple[str, ...], only: tup
     Example:
       policywatch crawl --sources my-sources/ --source cn-cac --fail-on-error
     """
-    from policywatch.crawling import run_crawl  # Scrapy is imported only for crawls
-
+    # The crawl's imports and set-up make what lives as long as the crawl (modules, settings, the
+    # catalogue): the cyclic collector, whose passes over it cost about 0.2 s of CPU before Scrapy
+    # starts, is paused until `run_crawl` freezes it all and runs the collector for the crawl
+    # itself. The few cycles left meanwhile are collected once the crawl has ended. At the
+    # process's exit it is all frozen again, so that the collections of the interpreter's
+    # finalisation do not walk it (about 0.4 s of CPU; the memory goes back with the process).
+    gc.disable()
+    atexit.unregister(gc.freeze)  # once, however many crawls run in this process
+    atexit.register(gc.freeze)
     try:
+        from policywatch.crawling import run_crawl  # Scrapy is imported only for crawls
+
         catalogue, paths = app.catalogue(source_paths)
         print_declaration_errors(catalogue)
         selected = select_sources(catalogue, only)
@@ -90,6 +101,8 @@ def crawl(ctx: click.Context, app: App, source_paths: tuple[str, ...], only: tup
     except KeyboardInterrupt:  # before a run was opened: nothing to record
         click.echo("interrupted", err=True)
         ctx.exit(EXIT_INTERRUPTED)
+    finally:
+        gc.enable()
     if summary.interrupted:
         click.echo(f"interrupted: run {summary.run_id} is recorded as such; what it did so far:",
                    err=True)

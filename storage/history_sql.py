@@ -57,6 +57,9 @@ class Reader(Protocol):
 
     def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any: ...
 
+    def run(self, sql: str) -> None:
+        """Run a statement that returns no rows (a temporary table of the connection's own)."""
+
 
 @dataclass
 class Statement:
@@ -224,10 +227,27 @@ def dense_terms(reader: Reader, needle: str) -> list[str] | None:
 def dense_test(query: Statement, terms: list[str], needle: str, version: str) -> tuple[str, str]:
     """The conditions that the version `version` holds the needle's one or two terms: the term
     or the pair whole, by one lookup of the index at the version's row id; and, the last term a
-    prefix of a longer word, in the version's text (dearer: tried when no version has the first)."""
+    prefix of a longer word, in the version's text (dearer: tried when no version has the first,
+    and only when the index holds such a longer word: `longer_tokens`)."""
     whole = query.bind(match_expression(terms, whole_last=True))
     return (f"EXISTS (SELECT 1 FROM version_search WHERE version_search MATCH {whole} "
             f"AND version_search.rowid = {version}.id)", _confirmed(query, needle, version))
+
+
+VOCABULARY = ("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocabulary "
+              "USING fts5vocab(main, version_search, row)")  # the index's tokens, each once
+
+
+def longer_tokens(reader: Reader, terms: list[str]) -> bool:
+    """Whether SQLite's index holds a token that the last of one or two terms (as the index
+    holds them: the term, or the pair) starts and is longer than. The vocabulary counts the
+    versions of each token it returns: 0.1–0.3 ms when there is none at 1,000,000 events, up to
+    the count of the first one (15 ms for a word in half the versions) when there is."""
+    token = terms[0] if len(terms) == 1 else pairs(terms)[0]
+    reader.run(VOCABULARY)
+    return reader.scalar("SELECT count(*) FROM (SELECT term FROM temp.search_vocabulary WHERE "
+                         "term >= :token || char(1) AND term < :token || char(1114111) LIMIT 1)",
+                         {"token": token}) > 0
 
 
 def found_often(reader: Reader, needle: str) -> bool:
@@ -396,7 +416,8 @@ def read_history(reader: Reader, where: HistoryFilter) -> list[dict]:
         walked = None
         if where.limit and (dense := dense_terms(reader, where.search)):  # tested as met
             whole, longer = dense_test(query.params, dense, where.search, "searched")
-            walked = _newest_matching(reader, query, None, whole, where.limit, otherwise=longer)
+            walked = _newest_matching(reader, query, None, whole, where.limit,
+                                      otherwise=longer if longer_tokens(reader, dense) else None)
         elif where.limit and found_often(reader, where.search):  # the walk confirms what it meets
             candidates = matching_versions(reader.dialect, where.search, query.params, confirmed=False)
             confirmation = phrase_confirmation(reader.dialect, where.search, query.params, "searched")

@@ -33,6 +33,9 @@ class SqliteReader:
         row = self.connection.execute(sql, params or {}).fetchone()
         return None if row is None else row[0]
 
+    def run(self, sql: str) -> None:
+        self.connection.execute(sql)
+
     def close(self) -> None:
         self.connection.close()
 
@@ -78,3 +81,6 @@ class SessionReader:
 
     def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         return self.target.execute(self.text(sql), params or {}).scalar()
+
+    def run(self, sql: str) -> None:
+        self.target.execute(self.text(sql))

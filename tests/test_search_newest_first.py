@@ -23,6 +23,7 @@ from storage.models import ChangeEvent, Instrument, Source, Version
 from storage.queries import HistoryFilter, history
 from storage.search import found_often, matching_versions, search_terms
 from tests.conftest import BACKENDS, fresh_database, run_cli
+from tests.test_search import add_instrument
 
 WORDS = ("transfer data outside territory security assessment adequacy decision consent processor "
          "controller localisation storage export authority approval safeguards article annex").split()
@@ -300,3 +301,26 @@ def test_the_command_line_gives_the_reference_rows(generated, walking):
     expected = reference(generated, HistoryFilter(search=COMMON, limit=15))
     assert [(row["instrument"], row["detected_at"], row["change"]) for row in shown.json()] == [
         (row["instrument"], row["detected_at"], row["change"]) for row in expected]
+
+
+def test_a_dense_word_reads_texts_only_when_the_index_holds_a_longer_word_it_starts(tmp_path, monkeypatch):
+    monkeypatch.setattr(history_sql, "DENSE", 10**9)  # every word found in the store walks densely
+    monkeypatch.setattr(history_sql, "WALKED", 1000)
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    add_instrument(store, "whole", "One", "National security review.")
+    add_instrument(store, "longer", "Two", "Securityholders are told.")
+    add_instrument(store, "neither", "Three", "Nothing of it.")
+    ran: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda _c, _k, statement, *_: ran.append(statement))
+
+    def found(needle: str) -> list[str]:
+        ran.clear()
+        with store.sessions() as session:
+            return sorted(row["instrument"] for row in history(session, HistoryFilter(search=needle, limit=5)))
+
+    assert found("security") == ["longer", "whole"]  # "securityholders" in the index: its texts read
+    assert any("policywatch_phrase" in statement for statement in ran)
+    assert found("review") == ["whole"]  # no longer word: the index alone
+    assert not any("policywatch_phrase" in statement for statement in ran)
+    assert any("EXISTS" in statement for statement in ran)  # the dense walk, not the sorted plan
+    store.close()

@@ -111,7 +111,7 @@ def matching_versions(dialect: str, needle: str, query: Statement, confirmed: bo
     its text unless not `confirmed` (the candidates: `phrase_confirmation` then tells)."""
     terms = search_terms(needle)
     if dialect == "postgresql":
-        return f"SELECT version_id FROM version_search WHERE terms @@ {found}" if (
+        return f"SELECT version_id FROM version_search WHERE {found}" if (
             found := postgres_match(terms, query)) else None
     terms = folded(terms)  # as SQLite's index holds them
     if not terms:
@@ -125,14 +125,18 @@ def matching_versions(dialect: str, needle: str, query: Statement, confirmed: bo
 
 
 def postgres_match(terms: list[str], query: Statement) -> str | None:
-    """PostgreSQL's tsquery of the phrase of `terms`, the last a prefix (storage/search.py): the
-    term, or the pair's lexeme; for a longer phrase, every pair and the phrase by position (the
-    GIN index reads the pairs, and only chunks holding all of them are checked by position).
-    None for no term."""
+    """The condition that a row of PostgreSQL's `version_search` holds the phrase of `terms`, the
+    last a prefix (storage/search.py): the term, or the pair's lexeme; for a longer phrase, every
+    pair, then the phrase by position, as a test the GIN index is not asked (it would intersect
+    the lists of the phrase's single terms too: 145 ms for "personal data transfer" at 1,000,000
+    events, against 24 for its pairs). None for no term."""
     held = postgres_lexemes(terms, query)
-    if held is None or len(terms) <= 2:
-        return held
-    return f"({held} && to_tsquery('simple', {query.bind(' <-> '.join(terms) + ':*')}))"
+    if held is None:
+        return None
+    if len(terms) <= 2:
+        return f"terms @@ {held}"
+    phrase = query.bind(" <-> ".join(terms) + ":*")
+    return f"terms @@ {held} AND (terms @@ to_tsquery('simple', {phrase})) IS TRUE"
 
 
 def postgres_lexemes(terms: list[str], query: Statement, whole_last: bool = False) -> str | None:
@@ -149,20 +153,20 @@ def postgres_lexemes(terms: list[str], query: Statement, whole_last: bool = Fals
 
 
 def postgres_instruments(needle: str, query: Statement, among: list[int] | None = None) -> str | None:
-    """SELECT of the ids of the instruments with a version holding the phrase, on PostgreSQL: for
-    one or two terms by `instrument_search` alone (`among` those ids, when given: the holders,
-    as `postgres_plan` read them); for more, its instruments holding every pair with a version
-    holding the phrase. None for no term."""
+    """SELECT of the ids of the instruments with a version holding the phrase, on PostgreSQL:
+    `among`, when given (the holders, as `postgres_plan` read them); else, for one or two terms,
+    by `instrument_search`; for more, those of the versions holding the phrase (`version_search`:
+    every pair, then the phrase by position in the chunks holding them). None for no term."""
     terms = search_terms(needle)
     held = postgres_lexemes(terms, query)
     if held is None:
         return None
-    instruments = (f"SELECT unnest(CAST({query.bind(among)} AS integer[]))" if among is not None else
-                   f"SELECT instrument_id FROM instrument_search WHERE terms @@ {held}")
+    if among is not None:
+        return f"SELECT unnest(CAST({query.bind(among)} AS integer[]))"
     if len(terms) <= 2:
-        return instruments
-    return ("SELECT versions.instrument_id FROM versions WHERE versions.instrument_id IN "
-            f"({instruments}) AND versions.id IN ({matching_versions('postgresql', needle, query)})")
+        return f"SELECT instrument_id FROM instrument_search WHERE terms @@ {held}"
+    return ("SELECT versions.instrument_id FROM versions WHERE versions.id IN "
+            f"({matching_versions('postgresql', needle, query)})")
 
 
 def phrase_confirmation(dialect: str, needle: str, query: Statement, version: str) -> str | None:
@@ -452,21 +456,29 @@ def _newest_matching(reader: Reader, query: HistoryQuery, versions: str | None, 
 
 def postgres_plan(reader: Reader, needle: str) -> tuple[str, list[int] | None]:
     """How PostgreSQL is to search for the needle, by how many rows of `instrument_search` hold
-    its lexemes: "sorted" for fewer than `often` of its terms (with the ids of their
-    instruments), "tested" for 1/POSTGRES_DENSE of the rows or more, "hashed" between. What its
-    planner expects tells (its statistics know the 10,000 commonest lexemes, and a prefix by
-    those it starts); where it expects fewer than `often`, the holders are read, up to that
-    many, through the GIN index. Their ids spare the sorted plan the planner's guess of their
-    number."""
+    its lexemes: "sorted" for fewer than FOUND_OFTEN (with the ids of their instruments),
+    "tested" for 1/POSTGRES_DENSE of the rows or more, "hashed" between. What its planner
+    expects tells (its statistics know the 10,000 commonest lexemes, and a prefix by those it
+    starts); where it expects fewer than FOUND_OFTEN, the holders are read, up to that many,
+    through the GIN index. Their ids spare the sorted plan the planner's guess of their
+    number. A phrase of three terms or more, whose holders no statistics foretell, has them read
+    from the versions holding it: "sorted" or "hashed"."""
     terms = search_terms(needle)
     probe = Statement("")
+    if len(terms) > 2:  # versions holding every pair are few; those holding the phrase, fewer
+        holding = postgres_instruments(needle, probe) or ""
+        holders = reader.rows(f"SELECT DISTINCT held.instrument_id FROM ({holding}) AS held "
+                              f"LIMIT {probe.bind(FOUND_OFTEN)}", probe.params)
+        if len(holders) < FOUND_OFTEN:
+            return "sorted", sorted(instrument_id for (instrument_id,) in holders)
+        return "hashed", None
     held = postgres_lexemes(terms, probe)
     holding = f"SELECT instrument_id FROM instrument_search WHERE terms @@ {held}"
     plan = reader.scalar(f"EXPLAIN (FORMAT JSON) {holding}", probe.params)
     expected = float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
-    if expected < often(terms):
-        holders = reader.rows(f"{holding} LIMIT {probe.bind(often(terms))}", probe.params)
-        if len(holders) < often(terms):
+    if expected < FOUND_OFTEN:
+        holders = reader.rows(f"{holding} LIMIT {probe.bind(FOUND_OFTEN)}", probe.params)
+        if len(holders) < FOUND_OFTEN:
             return "sorted", sorted({instrument_id for (instrument_id,) in holders})
     stored = reader.scalar("SELECT reltuples FROM pg_class WHERE oid = 'instrument_search'::regclass") or 0
     return ("tested" if stored > 0 and expected * POSTGRES_DENSE >= stored else "hashed"), None
@@ -482,27 +494,19 @@ def _postgres_newest(reader: Reader, query: HistoryQuery, needle: str, plan: str
 
     Each event's instrument is tested in `instrument_search` (`postgres_plan`): where the needle
     is in many of its rows, each event's instrument by its own rows (few events are walked);
-    otherwise against the matching instruments, read once by the GIN index into a hashed set (a
-    condition the planner keeps as it is, not a join it would plan the other way round). A
-    phrase of three terms or more is then looked for in the versions of the instruments met."""
-    terms = search_terms(needle)
+    otherwise against the matching instruments (`postgres_instruments`: for a phrase of three
+    terms or more, those of the versions holding it), read once by the GIN index into a hashed
+    set (a condition the planner keeps as it is, not a join it would plan the other way round)."""
     if plan == "sorted":
         return None
+    terms = search_terms(needle)
     statement = Statement("", dict(query.params.params))
-    held = postgres_lexemes(terms, statement)
     if plan == "tested":
         tested = ("EXISTS (SELECT 1 FROM instrument_search AS held WHERE held.instrument_id = "
-                  f"change_events.instrument_id AND held.terms @@ {held})")
+                  f"change_events.instrument_id AND held.terms @@ {postgres_lexemes(terms, statement)})")
     else:
-        tested = ("(change_events.instrument_id IN (SELECT instrument_id FROM instrument_search "
-                  f"WHERE terms @@ {held})) IS TRUE")
-    conditions = [tested]
-    if len(terms) > 2:
-        phrase = postgres_match(terms, statement)
-        conditions.append("EXISTS (SELECT 1 FROM versions AS searched JOIN version_search ON "
-                          "version_search.version_id = searched.id WHERE searched.instrument_id = "
-                          f"change_events.instrument_id AND version_search.terms @@ {phrase})")
-    walking = newest_walk(query, statement, conditions, limit)
+        tested = f"(change_events.instrument_id IN ({postgres_instruments(needle, statement)})) IS TRUE"
+    walking = newest_walk(query, statement, [tested], limit)
     rows = reader.rows(walking.sql, walking.params)
     return rows if len(rows) == limit else None
 

@@ -237,7 +237,7 @@ def statements(generated: Store) -> Iterator[list[str]]:
 def plan_of(statement: str) -> str | None:
     """Whether a statement of the history query walks the events or sorts those of the matching
     instruments (None: neither, such as a count of the index)."""
-    if "EXISTS" in statement or ") IS TRUE" in statement:  # PostgreSQL's hashed set of instruments
+    if "EXISTS" in statement or ") AS change_events" in statement:  # PostgreSQL's newest events
         return "walk"
     if any(f" IN (SELECT {matched}" in statement
            for matched in ("versions.instrument_id", "instrument_id FROM", "unnest(CAST(")):  # the last: ids read

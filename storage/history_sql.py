@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from storage.search_terms import folded, match_expression, pairs, search_terms
+from storage.search_terms import folded, match_expression, pairs, postgres_pairs, search_terms
 from texts.vocabulary import ADOPTED, IN_FORCE, REPEALED, STAGE, UNKNOWN_STAGE
 
 WALKED = 30  # events a search for a common phrase walks per event asked for, before it sorts
@@ -404,8 +404,13 @@ def read_history(reader: Reader, where: HistoryFilter) -> list[dict]:
     query = history_query(reader.dialect, where, where.today or utc_today())
     versions = None
     if where.search and reader.dialect == "postgresql":
-        if not search_terms(where.search):
+        if not (terms := search_terms(where.search)):
             return []
+        if by_position_only(reader, terms):
+            phrase = query.params.bind(" <-> ".join(terms) + ":*")
+            statement = sorted_events(query, "SELECT version_id FROM version_search WHERE "
+                                      f"terms @@ to_tsquery('simple', {phrase})", where.limit)
+            return [event_json(row) for row in reader.rows(statement.sql, statement.params)]
         plan, holders = postgres_plan(reader, where.search)
         walked = _postgres_newest(reader, query, where.search, plan, where.limit) if where.limit else None
         if walked is None:
@@ -452,6 +457,16 @@ def _newest_matching(reader: Reader, query: HistoryQuery, versions: str | None, 
     walking = walk(query, statement, [version_tests(versions, confirmation, otherwise)], boundary, limit)
     rows = reader.rows(walking.sql, walking.params)
     return rows if len(rows) == limit or boundary is None else None
+
+
+def by_position_only(reader: Reader, terms: list[str]) -> bool:
+    """Whether PostgreSQL finds the phrase of `terms` by the positions of its terms alone, as
+    before its index held pairs: a pair of it is too long to be indexed (LONGEST_LEXEME), or its
+    one term is more than one lexeme to PostgreSQL's parser ("h₂o": "h", "o"), which
+    `instrument_search`, without positions, cannot tell as a run."""
+    if len(terms) > 1:
+        return len(postgres_pairs(terms)) < len(set(pairs(terms)))
+    return reader.scalar("SELECT numnode(to_tsquery('simple', :term))", {"term": terms[0] + ":*"}) != 1
 
 
 def postgres_plan(reader: Reader, needle: str) -> tuple[str, list[int] | None]:

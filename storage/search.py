@@ -44,6 +44,7 @@ from storage.models import Version
 from storage.phrases import add_phrase_function, phrase_found, readable_text  # noqa: F401 (phrase_found: tests)
 from storage.readers import SessionReader
 from storage.search_terms import (  # noqa: F401 (this module's names since before)
+    LONGEST_LEXEME,
     PAIR,
     TERM,
     TOKENISER,
@@ -52,6 +53,7 @@ from storage.search_terms import (  # noqa: F401 (this module's names since befo
     index_terms,
     match_expression,
     pairs,
+    postgres_pairs,
     search_terms,
 )
 
@@ -63,12 +65,38 @@ SQLITE_INDEX = ("CREATE VIRTUAL TABLE {table} USING fts5(terms, content='', deta
 REBUILT = "version_search_rebuilt"  # the index being made again, named so until it is whole
 
 
+CHUNK_BYTES = 600_000  # at most, about, in a chunk's tsvector, which holds at most 1 MB
+ROW_BYTES = 900_000  # at most, about, in a row of instrument_search
+
+
+def _indexed_bytes(term: str) -> int:
+    """More than a term adds to its chunk's tsvector: itself, its position, and its share of the
+    two pairs it is in, each with its entry."""
+    return 3 * len(term.encode()) + 16
+
+
 def chunk_terms(terms: list[str]) -> list[list[str]]:
-    """Terms in overlapping chunks of at most CHUNK terms (PostgreSQL's rows of a version)."""
-    if not terms:
-        return []
-    step = CHUNK - OVERLAP
-    return [terms[start:start + CHUNK] for start in range(0, max(1, len(terms) - OVERLAP), step)][:MAX_CHUNKS]
+    """Terms in overlapping chunks (PostgreSQL's rows of a version): at most CHUNK terms, fewer
+    where long ones would pass CHUNK_BYTES, each chunk starting OVERLAP terms before the last
+    one's end; at most MAX_CHUNKS."""
+    found: list[list[str]] = []
+    start = 0
+    while start < len(terms) and len(found) < MAX_CHUNKS:
+        end, size = start, 0
+        while end < len(terms) and end - start < CHUNK and size + _indexed_bytes(terms[end]) <= CHUNK_BYTES:
+            size += _indexed_bytes(terms[end])
+            end += 1
+        end = max(end, start + 1)
+        found.append(terms[start:end])
+        if end >= len(terms):
+            break
+        start = max(start + 1, end - OVERLAP)
+    return found
+
+
+def lexeme_bytes(part: list[str], paired: list[str]) -> int:
+    """More than the lexemes of a chunk without positions take in a tsvector."""
+    return sum(len(lexeme.encode()) + 4 for lexeme in {*part, *paired})
 
 
 def chunks(terms: list[str]) -> list[str]:
@@ -78,18 +106,19 @@ def chunks(terms: list[str]) -> list[str]:
 
 CHUNK_LEXEMES = "to_tsvector('simple', :terms) || array_to_tsvector(CAST(:pairs AS text[]))"
 POSTGRES_ROW = f"INSERT INTO version_search (version_id, terms) VALUES (:version_id, {CHUNK_LEXEMES})"
-INSTRUMENT_LEXEMES = 24_000  # at most, nearly, in a row of instrument_search (a tsvector holds up to 1 MB)
-# A chunk's lexemes added to the newest row of its instrument while that has room, else a new row.
+# A chunk's lexemes added to the newest row of its instrument while that has room (its
+# lexeme_bytes, counted as they are added, within ROW_BYTES), else to a new row.
 INSTRUMENT_ROW = (
     f"WITH added AS (SELECT versions.instrument_id, strip({CHUNK_LEXEMES}) AS terms FROM versions "
     "WHERE versions.id = :version_id), "
-    "merged AS (UPDATE instrument_search SET terms = instrument_search.terms || added.terms FROM added "
+    "merged AS (UPDATE instrument_search SET terms = instrument_search.terms || added.terms, "
+    "lexeme_bytes = instrument_search.lexeme_bytes + :bytes FROM added "
     "WHERE instrument_search.id = (SELECT max(newest.id) FROM instrument_search AS newest "
     "WHERE newest.instrument_id = added.instrument_id) "
-    f"AND length(instrument_search.terms) <= {INSTRUMENT_LEXEMES - 2 * CHUNK} "
+    f"AND instrument_search.lexeme_bytes + :bytes <= {ROW_BYTES} "
     "RETURNING instrument_search.id) "
-    "INSERT INTO instrument_search (instrument_id, terms) SELECT instrument_id, terms FROM added "
-    "WHERE NOT EXISTS (SELECT 1 FROM merged)")
+    "INSERT INTO instrument_search (instrument_id, terms, lexeme_bytes) "
+    "SELECT instrument_id, terms, :bytes FROM added WHERE NOT EXISTS (SELECT 1 FROM merged)")
 
 
 def index_versions(connection: Connection, versions: Iterable[tuple[int, str, str]],
@@ -97,9 +126,11 @@ def index_versions(connection: Connection, versions: Iterable[tuple[int, str, st
     """Add versions, as (version id, title, text), to the search index (SQLite's: `table`) in
     one statement; on PostgreSQL, to its instruments' lexemes too unless not `instruments`."""
     if connection.dialect.name == "postgresql":
-        parts = [{"version_id": version_id, "terms": " ".join(part), "pairs": sorted(set(pairs(part)))}
+        parts = [{"version_id": version_id, "terms": " ".join(part), "pairs": paired,
+                  "bytes": lexeme_bytes(part, paired)}
                  for version_id, title, body in versions
-                 for part in chunk_terms(search_terms(f"{title}\n{body}"))]
+                 for part in chunk_terms(search_terms(f"{title}\n{body}"))
+                 for paired in [postgres_pairs(part)]]
         if parts:
             connection.execute(text(POSTGRES_ROW), parts)
             if instruments:

@@ -33,6 +33,15 @@ def pairs(terms: list[str]) -> list[str]:
     return [f"{PAIR}{first}{PAIR}{second}" for first, second in pairwise(terms)]
 
 
+LONGEST_LEXEME = 2046  # bytes: PostgreSQL keeps no longer lexeme (a pair longer is not indexed)
+
+
+def postgres_pairs(terms: list[str]) -> list[str]:
+    """The pairs of neighbouring terms PostgreSQL's index holds: each once, none longer than
+    LONGEST_LEXEME."""
+    return sorted({pair for pair in pairs(terms) if len(pair.encode()) <= LONGEST_LEXEME})
+
+
 def index_terms(terms: list[str]) -> str:
     """What SQLite's index holds of a version's terms (`folded`, so that each is one token of its
     tokeniser, as the phrase's are): each term, then each pair of neighbours

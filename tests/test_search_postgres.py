@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 
 from storage.database import Store, alembic_config
 from storage.models import Instrument, Version
-from storage.search import INSTRUMENT_LEXEMES, matching_versions, phrase_found, search_terms
+from storage.search import ROW_BYTES, matching_versions, phrase_found, search_terms
 from tests.conftest import POSTGRES, PREPARED, migrate
 from tests.test_search import add_instrument, found
 from tests.test_search_index import TEXTS, _runs
@@ -99,10 +99,15 @@ def _lexemes(store: Store, table: str) -> dict[str, set[str]]:
     return held
 
 
+ROW_SIZES = ("SELECT (SELECT sum(octet_length(lexeme) + 4) FROM unnest(terms)) FROM instrument_search "
+             "JOIN instruments ON instruments.id = instrument_id WHERE uid = :uid")
+LONG_WORDS = " ".join(f"{'w' * 24}{i}" for i in range(30_000))  # 3 MB of lexemes with its pairs
+
+
 def test_an_instruments_row_holds_the_lexemes_of_all_its_versions_and_a_long_one_several(postgres_url: str):
     store = Store(postgres_url)
     add_instrument(store, "gdpr", "Chapter V GDPR", "Reviewed every four years.")
-    add_instrument(store, "long", "A long statute", " ".join(f"word{i}" for i in range(30_000)))
+    add_instrument(store, "long", "A long statute", f"{LONG_WORDS} zulu alpha mike")
     with store.transaction() as session:  # a second version, indexed as the recorder's are
         gdpr = session.scalars(select(Instrument).where(Instrument.uid == "gdpr")).one()
         session.add(Version(instrument_id=gdpr.id, number=2, title=gdpr.title, text_hash="gdpr-2",
@@ -111,16 +116,32 @@ def test_an_instruments_row_holds_the_lexemes_of_all_its_versions_and_a_long_one
     assert written == _lexemes(store, "version_search")
     assert {"_four_years", "_to_safeguards"} <= written["gdpr"]
     with store.engine.connect() as connection:
-        sizes = connection.execute(text("SELECT length(terms) FROM instrument_search JOIN instruments "
-                                        "ON instruments.id = instrument_id WHERE uid = 'long'")).scalars().all()
-    assert len(sizes) >= 2 and max(sizes) <= INSTRUMENT_LEXEMES
-    assert found(store, "word29998 word29999") == ["long"]
+        sizes = connection.execute(text(ROW_SIZES), {"uid": "long"}).scalars().all()
+    assert len(sizes) >= 3 and max(sizes) <= ROW_BYTES  # a tsvector holds at most 1 MB
+    for needle in (f"{'w' * 24}29998 {'w' * 24}29999", "zulu alpha mike", "alpha mi"):
+        assert found(store, needle) == ["long"], needle
     assert found(store, "four years") == found(store, "to safeguards") == ["gdpr"]
     command.downgrade(alembic_config(store.engine), "0017")
     store.close()
     store = Store(postgres_url)  # migration 0018 fills the table from version_search
     assert _lexemes(store, "instrument_search") == written
     with store.engine.connect() as connection:
-        assert max(connection.execute(text("SELECT length(terms) FROM instrument_search")).scalars()) <= \
-            INSTRUMENT_LEXEMES
+        sizes = connection.execute(text(ROW_SIZES), {"uid": "long"}).scalars().all()
+    assert len(sizes) >= 3 and max(sizes) <= ROW_BYTES + 2050
+    for needle in ("zulu alpha mike", "alpha mi", "zulu"):  # pairs of one phrase in rows of their own
+        assert found(store, needle) == ["long"], needle
+    store.close()
+
+
+def test_long_tokens_odd_terms_and_long_pairs_are_stored_and_found(postgres_url: str):
+    store = Store(postgres_url)
+    keys = " ".join(f"{i:04d}" + "k" * 96 for i in range(4_000))  # 4,000 keys of 100 characters
+    add_instrument(store, "keys", "Register of keys", f"{keys} end of keys")
+    add_instrument(store, "water", "Water", "Emissions of h₂o and co₂e per m²s.")
+    longest = "a" * 1_500
+    add_instrument(store, "pair", "Long words", f"{longest} bbb and {'c' * 1_100} {'d' * 1_100}")
+    assert found(store, "end of keys") == found(store, "0001" + "k" * 96) == ["keys"]
+    assert found(store, "h₂o") == found(store, "co₂e per") == ["water"]  # "h₂o" is "h" and "o" to PostgreSQL
+    assert found(store, f"{longest} bbb") == ["pair"]  # a pair too long to be indexed: by positions
+    assert found(store, f"{'c' * 1_100} {'d' * 1_100}") == ["pair"]
     store.close()

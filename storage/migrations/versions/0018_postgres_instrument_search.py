@@ -13,7 +13,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
-from storage.search import INSTRUMENT_LEXEMES
+from storage.search import ROW_BYTES
 
 
 revision: str = '0018'
@@ -27,21 +27,22 @@ def upgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     bind.execute(sa.text("CREATE TABLE instrument_search (id BIGSERIAL PRIMARY KEY, "
-                         "instrument_id INTEGER NOT NULL REFERENCES instruments (id), terms TSVECTOR NOT NULL)"))
+                         "instrument_id INTEGER NOT NULL REFERENCES instruments (id), terms TSVECTOR NOT NULL, "
+                         "lexeme_bytes INTEGER NOT NULL)"))
     # Statistics of the 10,000 commonest lexemes, not 1,000: the search plans are chosen by what
     # the planner expects of a term or pair (storage/history_sql.py, `postgres_plan`).
     bind.execute(sa.text("ALTER TABLE instrument_search ALTER COLUMN terms SET STATISTICS 1000"))
     bind.execute(sa.text("SET LOCAL work_mem = '256MB'"))
     bind.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
-    # An instrument's distinct lexemes, cut into rows of at most INSTRUMENT_LEXEMES.
+    # An instrument's distinct lexemes, cut into rows of at most ROW_BYTES (and one lexeme).
     bind.execute(sa.text(
-        "INSERT INTO instrument_search (instrument_id, terms) "
-        "SELECT instrument_id, array_to_tsvector(array_agg(lexeme)) FROM ("
-        "SELECT instrument_id, lexeme, (row_number() OVER (PARTITION BY instrument_id ORDER BY lexeme) - 1) "
-        ":: bigint / :lexemes AS part FROM ("
+        "INSERT INTO instrument_search (instrument_id, terms, lexeme_bytes) "
+        "SELECT instrument_id, array_to_tsvector(array_agg(lexeme)), sum(octet_length(lexeme) + 4) FROM ("
+        "SELECT instrument_id, lexeme, (sum(octet_length(lexeme) + 4) OVER (PARTITION BY instrument_id "
+        "ORDER BY lexeme) - 1) / :row_bytes AS part FROM ("
         "SELECT DISTINCT versions.instrument_id, held.lexeme FROM version_search "
         "JOIN versions ON versions.id = version_search.version_id, unnest(version_search.terms) AS held"
-        ") AS distinct_lexemes) AS parts GROUP BY instrument_id, part"), {"lexemes": INSTRUMENT_LEXEMES})
+        ") AS distinct_lexemes) AS parts GROUP BY instrument_id, part"), {"row_bytes": ROW_BYTES})
     bind.execute(sa.text("CREATE INDEX ix_instrument_search_instrument ON instrument_search (instrument_id)"))
     bind.execute(sa.text("CREATE INDEX ix_instrument_search_terms ON instrument_search USING GIN (terms)"))
     bind.execute(sa.text("ANALYZE instrument_search"))

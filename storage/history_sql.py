@@ -7,7 +7,10 @@ here, so that the command line answers without loading it.
 A search finds the events of every instrument with a matching version, newest first. On SQLite a
 phrase found in many versions (`found_often`) is answered by walking the events newest first and
 testing each against the matching instruments, read once (`walk`); a rarer one by sorting the
-events of its few instruments (`sorted_events`). Both give the same rows.
+events of its few instruments (`sorted_events`). Both give the same rows. On PostgreSQL the
+plan is chosen from its planner's statistics of each instrument's lexemes (`postgres_plan`):
+sorting the events of few holders, or walking the newest events testing each one's instrument,
+against the holders hashed once or by its own row (`_postgres_newest`).
 """
 
 from __future__ import annotations

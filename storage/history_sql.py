@@ -138,8 +138,12 @@ def postgres_match(terms: list[str], query: Statement) -> str | None:
         return None
     if len(terms) <= 2:
         return f"terms @@ {held}"
-    phrase = query.bind(" <-> ".join(terms) + ":*")
-    return f"terms @@ {held} AND (terms @@ to_tsquery('simple', {phrase})) IS TRUE"
+    return f"terms @@ {held} AND (terms @@ {postgres_phrase(terms, query)}) IS TRUE"
+
+
+def postgres_phrase(terms: list[str], query: Statement) -> str:
+    """PostgreSQL's tsquery of the phrase of `terms` by their positions, the last a prefix."""
+    return f"to_tsquery('simple', {query.bind(' <-> '.join(terms) + ':*')})"
 
 
 def postgres_lexemes(terms: list[str], query: Statement, whole_last: bool = False) -> str | None:
@@ -161,13 +165,12 @@ def postgres_instruments(needle: str, query: Statement, among: list[int] | None 
     by `instrument_search`; for more, those of the versions holding the phrase (`version_search`:
     every pair, then the phrase by position in the chunks holding them). None for no term."""
     terms = search_terms(needle)
-    held = postgres_lexemes(terms, query)
-    if held is None:
+    if not terms:
         return None
     if among is not None:
         return f"SELECT unnest(CAST({query.bind(among)} AS integer[]))"
     if len(terms) <= 2:
-        return f"SELECT instrument_id FROM instrument_search WHERE terms @@ {held}"
+        return f"SELECT instrument_id FROM instrument_search WHERE terms @@ {postgres_lexemes(terms, query)}"
     return ("SELECT versions.instrument_id FROM versions WHERE versions.id IN "
             f"({matching_versions('postgresql', needle, query)})")
 
@@ -196,8 +199,8 @@ def often(terms: list[str]) -> int:
 def found_often_statement(dialect: str, needle: str) -> tuple[Statement, int] | None:
     """The count of the versions SQLite's index finds for the phrase (for three terms or more:
     holding every pair of it), its last term taken whole, up to `often` of its terms, and that
-    number; None on PostgreSQL, whose planner weighs the two plans itself, or for a needle
-    without a searchable term."""
+    number; None on PostgreSQL, whose plans `postgres_plan` chooses, or for a needle without a
+    searchable term."""
     if dialect != "sqlite" or not (terms := folded(search_terms(needle))):
         return None
     query, threshold = Statement(""), often(terms)
@@ -410,9 +413,8 @@ def read_history(reader: Reader, where: HistoryFilter) -> list[dict]:
         if not (terms := search_terms(where.search)):
             return []
         if by_position_only(reader, terms):
-            phrase = query.params.bind(" <-> ".join(terms) + ":*")
             statement = sorted_events(query, "SELECT version_id FROM version_search WHERE "
-                                      f"terms @@ to_tsquery('simple', {phrase})", where.limit)
+                                      f"terms @@ {postgres_phrase(terms, query.params)}", where.limit)
             return [event_json(row) for row in reader.rows(statement.sql, statement.params)]
         plan, holders = postgres_plan(reader, where.search)
         walked = _postgres_newest(reader, query, where.search, plan, where.limit) if where.limit else None
